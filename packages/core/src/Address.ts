@@ -19,5 +19,7 @@ export class Address extends Schema.Class<Address>("@tkbridge/core/Address")({
   state: Schema.optional(Schema.String),
   postalCode: Schema.optional(Schema.String),
   /** ISO 3166-1 alpha-2 country code. */
-  country: Schema.String.pipe(Schema.pattern(/^[A-Z]{2}$/, { message: () => "must be an ISO 3166-1 alpha-2 code like GB" }))
+  country: Schema.String.pipe(
+    Schema.pattern(/^[A-Z]{2}$/, { message: () => "must be an ISO 3166-1 alpha-2 code like GB" })
+  )
 }) {}

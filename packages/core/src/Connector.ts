@@ -10,7 +10,8 @@
  * @since 0.1.0
  */
 import type { HttpClient } from "@effect/platform"
-import { Context, Effect, type Scope, Schema } from "effect"
+import type { Scope } from "effect"
+import { Context, Effect, Schema } from "effect"
 import type { AccessToken, TokenSet } from "./AccessToken.ts"
 import type { Address } from "./Address.ts"
 import type { AfterSale } from "./AfterSale.ts"
@@ -86,10 +87,10 @@ export interface ChannelListing {
 
 /** `catalog.pull`: list the channel's SKUs. */
 export interface CatalogPull {
-  readonly list: (query: { readonly cursor?: string | undefined; readonly pageSize?: number | undefined }) => Effect.Effect<
-    Page<ChannelListing>,
-    ConnectorError
-  >
+  readonly list: (query: {
+    readonly cursor?: string | undefined
+    readonly pageSize?: number | undefined
+  }) => Effect.Effect<Page<ChannelListing>, ConnectorError>
 }
 
 /** One absolute stock write. */
@@ -224,7 +225,9 @@ export interface ShipmentCreate {
 
 /** `tracking.pull`: read carrier events for tracking numbers. */
 export interface TrackingPull {
-  readonly track: (trackingNumbers: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<TrackingEvent>, ConnectorError>
+  readonly track: (
+    trackingNumbers: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyArray<TrackingEvent>, ConnectorError>
 }
 
 /** OAuth 2 authorization for connectors whose `auth.kind` is `oauth2`. */

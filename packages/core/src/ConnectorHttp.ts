@@ -11,17 +11,11 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import type { HttpClientResponse } from "@effect/platform"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Clock, Context, Duration, Effect, Option, Redacted, Schema } from "effect"
-import {
-  AuthExpired,
-  type ConnectorError,
-  NotFound,
-  RateLimited,
-  Rejected,
-  ScopeMissing,
-  Transient
-} from "./ConnectorError.ts"
+import type { ConnectorError } from "./ConnectorError.ts"
+import { AuthExpired, NotFound, RateLimited, Rejected, ScopeMissing, Transient } from "./ConnectorError.ts"
 import { HttpExchange } from "./HttpExchange.ts"
 
 /** When true, every call is logged as a redacted cURL line (the platforms' own troubleshooting step). */
@@ -40,7 +34,15 @@ const defaultSecretHeaders = [
   "x-api-key",
   "api-key"
 ]
-const defaultSecretParams = ["access_token", "refresh_token", "app_secret", "client_secret", "secret", "code", "password"]
+const defaultSecretParams = [
+  "access_token",
+  "refresh_token",
+  "app_secret",
+  "client_secret",
+  "secret",
+  "code",
+  "password"
+]
 const secretKey = /secret|token|password|passwd|authorization|api_?key|private_?key/i
 const maxBodyInExchange = 8192
 
@@ -77,7 +79,10 @@ export interface SendOptions {
 /** A connector's HTTP client. */
 export interface ConnectorHttpClient {
   /** Sends one request and reads the whole response. Fails only with `Transient` (network, timeout). */
-  readonly send: (request: HttpClientRequest.HttpClientRequest, options?: SendOptions) => Effect.Effect<HttpResult, Transient>
+  readonly send: (
+    request: HttpClientRequest.HttpClientRequest,
+    options?: SendOptions
+  ) => Effect.Effect<HttpResult, Transient>
   /** Redacts a string with this client's secrets (for messages built from responses). */
   readonly redact: (text: string, extra?: SendOptions["secrets"]) => string
 }
@@ -132,7 +137,9 @@ const requestBodyText = (request: HttpClientRequest.HttpClientRequest): string |
 export const make = (options: HttpOptions = {}): Effect.Effect<ConnectorHttpClient, never, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const http = yield* HttpClient.HttpClient
-    const secretHeaders = new Set([...defaultSecretHeaders, ...(options.secretHeaders ?? [])].map((h) => h.toLowerCase()))
+    const secretHeaders = new Set(
+      [...defaultSecretHeaders, ...(options.secretHeaders ?? [])].map((h) => h.toLowerCase())
+    )
     const secretParams = new Set([...defaultSecretParams, ...(options.secretParams ?? [])])
     const baseSecrets = options.secrets ?? []
     const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
@@ -210,7 +217,9 @@ export const make = (options: HttpOptions = {}): Effect.Effect<ConnectorHttpClie
           durationMs: ended - started
         })
         if (yield* HttpDebug) {
-          yield* Effect.logInfo(`← ${response.status} in ${ended - started} ms`).pipe(Effect.annotateLogs("http", "response"))
+          yield* Effect.logInfo(`← ${response.status} in ${ended - started} ms`).pipe(
+            Effect.annotateLogs("http", "response")
+          )
         }
         return { status: response.status, headers: response.headers, text, exchange } satisfies HttpResult
       }).pipe(
