@@ -1,0 +1,33 @@
+/**
+ * tkbridge — the runner: config loading, the doctor's checks, the webhook server and the CLI, for
+ * programmatic use (tests, service providers embedding the runner). The executable is `tkbridge`.
+ *
+ * @since 0.1.0
+ */
+
+/** The `tkbridge` command tree. */
+export * as Cli from "./Cli.ts"
+/** The shape of tkbridge.yaml. */
+export * as Config from "./Config.ts"
+/** The JSON Schema of tkbridge.yaml. */
+export * as ConfigJsonSchema from "./ConfigJsonSchema.ts"
+/** Reading tkbridge.yaml with positioned errors. */
+export * as ConfigLoader from "./ConfigLoader.ts"
+/** First-party and partner connector loading. */
+export * as Connectors from "./Connectors.ts"
+/** The doctor's checks. */
+export * as Doctor from "./Doctor.ts"
+/** What each connection is used for, and the scopes that needs. */
+export * as FlowPlan from "./FlowPlan.ts"
+/** JSON logs with PII masked. */
+export * as Log from "./Log.ts"
+/** Prometheus metrics. */
+export * as Metrics from "./Metrics.ts"
+/** The store as the CLI sees it. */
+export * as RunnerState from "./RunnerState.ts"
+/** Doctor's signed webhook self-test. */
+export * as SelfTest from "./SelfTest.ts"
+/** The webhook server. */
+export * as Server from "./Server.ts"
+/** TLS certificate checks. */
+export * as TlsProbe from "./TlsProbe.ts"
