@@ -84,7 +84,11 @@ export class ServerTls extends Schema.Class<ServerTls>("ServerTls")({
 
 /** The webhook server. */
 export class ServerConfig extends Schema.Class<ServerConfig>("ServerConfig")({
-  port: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 65535)), { default: () => DEFAULT_PORT }).annotations({
+  // Also accepts text: `port: ${PORT}` is the usual way to take it from the environment, and env values are text.
+  port: Schema.optionalWith(
+    Schema.Union(Schema.Int, Schema.NumberFromString.pipe(Schema.int())).pipe(Schema.between(1, 65535)),
+    { default: () => DEFAULT_PORT }
+  ).annotations({
     description: "port the webhook server listens on"
   }),
   host: Schema.optionalWith(Schema.String, { default: () => "0.0.0.0" }).annotations({

@@ -37,7 +37,14 @@ export const make = (
       then: { properties: { config: { ...schema, description: `${manifest.displayName} settings` } } }
     })
   }
-  const connection = defs["ConnectionConfig"]
+  // Records of classes are inlined: the connection schema sits under connections' patternProperties.
+  const connectionsProp = (root["properties"] as Record<string, Json> | undefined)?.["connections"]
+  const connection = (connectionsProp?.["patternProperties"] as Record<string, Json> | undefined)?.[""]
+  const configProp = (connection?.["properties"] as Record<string, Json> | undefined)?.["config"]
+  if (configProp !== undefined) {
+    delete configProp["$id"]
+    delete configProp["title"]
+  }
   if (connection !== undefined && conditions.length > 0) connection["allOf"] = conditions
   const ordered = Object.fromEntries(Object.entries(defs).sort(([a], [b]) => a.localeCompare(b)))
   const { $schema, $defs: _defs, ...rest } = root

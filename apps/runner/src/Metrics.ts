@@ -149,7 +149,7 @@ export class Registry {
   /** Runs collectors, then renders every metric in the text exposition format. */
   get scrape(): Effect.Effect<string> {
     return Effect.forEach(this.collectors, (c) => Effect.catchAllCause(c, () => Effect.void), { discard: true }).pipe(
-      Effect.as(this.render())
+      Effect.zipRight(Effect.sync(() => this.render()))
     )
   }
   /** Renders without running collectors. */
