@@ -8,6 +8,7 @@
 import { Command, Options } from "@effect/cli"
 import { Effect, Layer, Option } from "effect"
 import { configFile, configOption, loadConfig, withOutput } from "./CliCommon.ts"
+import { storeDisplay } from "./Config.ts"
 import * as EngineWiring from "./EngineWiring.ts"
 import * as Log from "./Log.ts"
 import * as Metrics from "./Metrics.ts"
@@ -71,7 +72,10 @@ export const command = Command.make(
         const loaded = yield* loadConfig(configFile(config))
         const app = yield* serve(loaded, { port: Option.getOrUndefined(port) })
         yield* Effect.logInfo("tkbridge running").pipe(
-          Effect.annotateLogs({ connections: [...loaded.connections.keys()].join(","), store: loaded.config.store })
+          Effect.annotateLogs({
+            connections: [...loaded.connections.keys()].join(","),
+            store: storeDisplay(loaded.config)
+          })
         )
         return yield* Layer.launch(app.pipe(Layer.provide(Metrics.Metrics.layer)))
       })
