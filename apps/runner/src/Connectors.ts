@@ -59,12 +59,11 @@ export const findConnector = (
 ): ReadonlyArray<Connector.Connector> => {
   const found = new Set<Connector.Connector>()
   const consider = (value: unknown) => {
-    if (isConnector(value)) found.add(value)
-    else if (typeof value === "object" && value !== null) {
-      const ns = value as Record<string, unknown>
-      if (isConnector(ns["connector"])) found.add(ns["connector"])
-      else if (isConnector(ns)) found.add(ns)
-    }
+    // A namespace that exports `connector` beside `manifest` and `make` means its `connector`.
+    const inner =
+      typeof value === "object" && value !== null ? (value as Record<string, unknown>)["connector"] : undefined
+    if (isConnector(inner)) found.add(inner)
+    else if (isConnector(value)) found.add(value)
   }
   consider(module["connector"])
   consider(module["default"])

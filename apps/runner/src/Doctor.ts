@@ -469,8 +469,8 @@ export const run = (loaded: LoadedConfig, options: DoctorOptions = {}): Effect.E
           ? undefined
           : yield* options.state.token(name).pipe(Effect.either)
       if (manifest.auth.kind === "oauth2" && (token === undefined || token._tag === "Left")) {
-        const why = token === undefined ? "the store is not available" : token.left.message
-        checks.push({ area: "token", subject: name, status: "fail", message: `cannot read the token: ${why}` })
+        const why = token === undefined ? "this build has no token store to read it from" : token.left.message
+        checks.push({ area: "token", subject: name, status: "fail", message: `cannot check the authorization: ${why}` })
       } else {
         const t = token !== undefined && token._tag === "Right" ? token.right : Option.none()
         checks.push(tokenCheck(name, manifest, t, now))
