@@ -5,9 +5,11 @@
  *
  * @since 0.1.0
  */
+import * as Fs from "node:fs/promises"
+import * as Path from "node:path"
 import { Command, Options } from "@effect/cli"
 import { Effect, Layer, Option } from "effect"
-import { configFile, configOption, loadConfig, withOutput } from "./CliCommon.ts"
+import { CliFailure, configFile, configOption, loadConfig, withOutput } from "./CliCommon.ts"
 import { storeDisplay } from "./Config.ts"
 import * as EngineWiring from "./EngineWiring.ts"
 import * as Log from "./Log.ts"
@@ -34,6 +36,17 @@ export const serve = (
             cert: resolvePath(loaded.dir, config.server.tls.cert),
             key: resolvePath(loaded.dir, config.server.tls.key)
           }
+    if (tls !== undefined) {
+      for (const [key, file] of [
+        ["cert", tls.cert],
+        ["key", tls.key]
+      ] as const) {
+        yield* Effect.tryPromise({
+          try: () => Fs.access(file, Fs.constants.R_OK),
+          catch: () => new CliFailure({ message: `cannot read server.tls.${key} ${file}`, exitCode: 2 })
+        })
+      }
+    }
     const server = Server.layer({
       port: options.port ?? config.server.port,
       host: config.server.host,
@@ -53,7 +66,7 @@ export const serve = (
     return server.pipe(Layer.provide(engine.value))
   })
 
-const resolvePath = (dir: string, file: string) => (file.startsWith("/") ? file : `${dir}/${file}`)
+const resolvePath = (dir: string, file: string) => Path.resolve(dir, file)
 
 /** The runner's version, reported by `/healthz`. */
 export const VERSION = "0.1.0"
