@@ -11,7 +11,7 @@ import { Effect } from "effect"
 import { configFile, configOption, jsonOption, loadConfig, withOutput } from "./CliCommon.ts"
 import * as ConfigJsonSchema from "./ConfigJsonSchema.ts"
 import * as Connectors from "./Connectors.ts"
-import { emit, info, mark } from "./Output.ts"
+import { emit, info, mark, table } from "./Output.ts"
 
 /** The first-party connectors that load in this installation, for the schema. */
 export const firstPartyManifests: Effect.Effect<
@@ -53,9 +53,11 @@ const check = Command.make("check", { config: configOption, json: jsonOption }, 
       }))
       yield* emit(
         (out) =>
-          `${mark(out, "pass")} ${loaded.file} is valid\n${connections
-            .map((c) => `  ${c.name}: ${c.connector} — uses ${c.capabilities.join(", ") || "nothing yet"}`)
-            .join("\n")}\n`,
+          `${mark(out, "pass")} ${loaded.file} is valid\n\n${table(
+            out,
+            [{ header: "connection" }, { header: "connector" }, { header: "uses" }, { header: "scopes" }],
+            connections.map((c) => [c.name, c.connector, c.capabilities.join(", ") || "-", c.scopes.join(", ") || "-"])
+          )}`,
         () => ({ ok: true, file: loaded.file, connections, env: loaded.envReferences.map((r) => r.name) })
       )
       if (loaded.literalSecrets.length > 0) {

@@ -1,3 +1,4 @@
+import * as Http from "node:http"
 import { describe, expect, it } from "@effect/vitest"
 import type { Connector } from "@tkbridge/core"
 import { AccessToken } from "@tkbridge/core"
@@ -124,5 +125,51 @@ describe("Doctor", () => {
     expect(q(200_000).message).toContain("daily quota exhausted: 200000 of 200000")
     expect(q(0, days(0.05)).message).toContain("suspended by the platform until")
     expect(Doctor.quotaCheck(config, "t", manifest, undefined, now).status).toBe("skip")
+  })
+})
+
+describe("Doctor webhook check", () => {
+  const serve = (handler: (res: import("node:http").ServerResponse) => void) =>
+    new Promise<{ url: URL; close: () => Promise<void> }>((resolve) => {
+      const server = Http.createServer((_req, res) => handler(res))
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as import("node:net").AddressInfo
+        resolve({ url: new URL(`http://127.0.0.1:${port}`), close: () => new Promise((r) => server.close(() => r())) })
+      })
+    })
+  const connection = (webhookAckMs: number) =>
+    ({
+      name: "shop",
+      capabilities: ["orders.webhook"],
+      neededScopes: [],
+      config: {},
+      loaded: { ref: "x", packageName: "x", connector: { manifest: { ...manifest, limits: { webhookAckMs } } } }
+    }) as never
+
+  it("fails when the answer is slower than the platform waits, and when something else answers", async () => {
+    const slow = await serve((res) => setTimeout(() => res.writeHead(200).end('{"selfTest":"ok"}'), 400))
+    const other = await serve((res) => res.writeHead(200).end("<html>welcome to nginx</html>"))
+    try {
+      const key = Redacted.make("k")
+      const late = await Effect.runPromise(Doctor.webhookCheck(slow.url, connection(300), key, 5_000))
+      expect([late.status, late.message]).toEqual([
+        "fail",
+        expect.stringMatching(/answered in \d+ ms; Shop gives up after 300 ms/)
+      ])
+      const wrong = await Effect.runPromise(Doctor.webhookCheck(other.url, connection(3_000), key, 5_000))
+      expect([wrong.status, wrong.message]).toEqual([
+        "fail",
+        expect.stringContaining("answered 200 but not as tkbridge")
+      ])
+      const refused = await Effect.runPromise(
+        Doctor.webhookCheck(new URL("http://127.0.0.1:9"), connection(3_000), key, 5_000)
+      )
+      expect([refused.status, refused.message]).toEqual([
+        "fail",
+        expect.stringContaining("cannot deliver to http://127.0.0.1:9/webhooks/shop")
+      ])
+    } finally {
+      await Promise.all([slow.close(), other.close()])
+    }
   })
 })
