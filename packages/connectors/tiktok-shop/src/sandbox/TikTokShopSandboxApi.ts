@@ -74,7 +74,7 @@ export interface ApiDeps {
 }
 
 const v = (path: string) =>
-  new RegExp(`^${path.replace("{v}", "(?<version>\\d{6})").replace(/\{(\w+)\}/g, "(?<$1>[^/]+)")}$`)
+  new RegExp(`^${path.replace(/\{([a-z_]{2,})\}/g, "(?<$1>[^/]+)").replace("{v}", "(?<version>\\d{6})")}$`)
 
 /** The endpoints, as the gateway checks them. */
 export const specs = {

@@ -1,0 +1,97 @@
+/**
+ * Test support: a connector instance wired to a running sandbox over real HTTP, with a token
+ * provider that refreshes through the connector's own `auth.refresh` against the sandbox's token
+ * server (single-flight like the engine's: a refresh happens only if nobody refreshed yet).
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import {
+  TikTokShopAuth,
+  TikTokShopClient,
+  TikTokShopConfig,
+  TikTokShopConnector
+} from "@tkbridge/connector-tiktok-shop"
+import type { TikTokShopSandbox } from "@tkbridge/connector-tiktok-shop/sandbox"
+import type { Connector } from "@tkbridge/core"
+import { AccessToken, ConnectorError, Connector as ConnectorModule } from "@tkbridge/core"
+import { Effect, Layer, Ref, Schema } from "effect"
+
+/** HTTP for tests: real sockets. */
+export const http = NodeHttpClient.layerUndici
+
+/** The decoded connector config for a sandbox shop, with overrides. */
+export const configFor = (
+  sandbox: TikTokShopSandbox.TikTokShopSandbox,
+  overrides: Partial<TikTokShopConfig.TikTokShopConfigInput> = {}
+): TikTokShopConfig.TikTokShopConfig =>
+  Schema.decodeUnknownSync(TikTokShopConfig.TikTokShopConfig)({ ...sandbox.connectorConfig(), ...overrides })
+
+/** A token provider over a Ref, refreshing through the connector's auth service. */
+export const refreshingProvider = (
+  initial: AccessToken.TokenSet,
+  auth: Connector.OAuth2
+): Effect.Effect<{ readonly provider: AccessToken.TokenProvider; readonly current: Ref.Ref<AccessToken.TokenSet> }> =>
+  Effect.gen(function* () {
+    const current = yield* Ref.make(initial)
+    const lock = yield* Effect.makeSemaphore(1)
+    const provider: AccessToken.TokenProvider = {
+      current: Ref.get(current),
+      refresh: (stale) =>
+        lock.withPermits(1)(
+          Effect.gen(function* () {
+            const now = yield* Ref.get(current)
+            if (now !== stale) return now
+            const fresh = yield* auth
+              .refresh(stale)
+              .pipe(
+                Effect.mapError((e) =>
+                  e._tag === "AuthRevoked"
+                    ? e
+                    : new ConnectorError.AuthExpired({ message: `refresh failed: ${e.message}`, code: e.code })
+                )
+              )
+            yield* Ref.set(current, fresh)
+            return fresh
+          })
+        )
+    }
+    return { provider, current }
+  })
+
+/** A connector instance for a sandbox shop: its services, and the token ref the provider holds. */
+export const connect = (
+  sandbox: TikTokShopSandbox.TikTokShopSandbox,
+  options: {
+    readonly config?: Partial<TikTokShopConfig.TikTokShopConfigInput>
+    readonly token?: AccessToken.TokenSet
+    readonly connection?: string
+  } = {}
+) =>
+  Effect.gen(function* () {
+    // The HTTP client lives as long as the test's scope, not just while connecting.
+    const httpContext = yield* Layer.build(http)
+    const config = configFor(sandbox, options.config)
+    const client = yield* TikTokShopClient.make(config).pipe(Effect.provide(httpContext))
+    const auth = TikTokShopAuth.make(client)
+    const { provider, current } = yield* refreshingProvider(options.token ?? sandbox.issueTokenSet(), auth)
+    const services = yield* TikTokShopConnector.make(config).pipe(
+      Effect.provideService(AccessToken.AccessToken, provider),
+      Effect.provideService(ConnectorModule.ConnectionContext, { connection: options.connection ?? "tiktok-uk" }),
+      Effect.provide(httpContext)
+    )
+    return { services, current, config, client, auth }
+  })
+
+/** Waits until `condition` holds (checked every few ms), failing after `limitMs` of real time. */
+export const eventually = (condition: () => boolean, limitMs = 10_000): Effect.Effect<void> =>
+  Effect.promise(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const started = Date.now()
+        const check = () => {
+          if (condition()) return resolve()
+          if (Date.now() - started > limitMs) return reject(new Error(`condition not met within ${limitMs} ms`))
+          setTimeout(check, 5)
+        }
+        check()
+      })
+  )
