@@ -13,7 +13,7 @@
  */
 import type { Connector } from "@tkbridge/core"
 import { AfterSale, ConnectorError as Errors } from "@tkbridge/core"
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
 import * as Cursor from "./internal/cursor.ts"
 import type { TikTokShopClientShape } from "./TikTokShopClient.ts"
 import type { TikTokShopConfig } from "./TikTokShopConfig.ts"
@@ -156,7 +156,7 @@ export const make = (client: TikTokShopClientShape, connection: string): Connect
           ? { ge: Cursor.floorSeconds(query.updatedSince), lt: Cursor.ceilSeconds(query.updatedUntil), streams: {} }
           : yield* Cursor.decode(query.cursor, connection)
       const pageSize = query.pageSize ?? config.pageSize
-      const now = yield* Clock.currentTimeMillis
+      const now = yield* client.now
       const items: Array<AfterSale.AfterSale> = []
       const streams: Record<string, string | null> = { ...cursor.streams }
       if (cursor.streams.cancellations !== null) {
@@ -178,7 +178,7 @@ export const make = (client: TikTokShopClientShape, connection: string): Connect
     kind: AfterSale.AfterSaleKind
   ): Effect.Effect<AfterSale.AfterSale, Errors.ConnectorError> =>
     Effect.gen(function* () {
-      const now = yield* Clock.currentTimeMillis
+      const now = yield* client.now
       const empty: Cursor.Cursor = { streams: {} }
       if (kind === "cancel") {
         const data = yield* searchCancellations(empty, 10, undefined, [afterSaleId])

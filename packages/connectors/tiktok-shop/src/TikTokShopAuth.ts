@@ -20,7 +20,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import type { Connector } from "@tkbridge/core"
 import { AccessToken, ConnectorError as Errors } from "@tkbridge/core"
-import { Clock, Effect, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import type { TikTokShopClientShape } from "./TikTokShopClient.ts"
 import * as Wire from "./TikTokShopSchema.ts"
 
@@ -70,7 +70,7 @@ export const make = (client: TikTokShopClientShape): Connector.OAuth2 => {
     secret: string
   ): Effect.Effect<Wire.TokenData, Errors.ConnectorError> =>
     Effect.gen(function* () {
-      const now = yield* Clock.currentTimeMillis
+      const now = yield* client.now
       const request = HttpClientRequest.get(authBase + path).pipe(
         HttpClientRequest.setUrlParams({
           app_key: config.appKey,
@@ -146,7 +146,7 @@ export const make = (client: TikTokShopClientShape): Connector.OAuth2 => {
       if (code === undefined || code === "" || code === "null") {
         return yield* new Errors.Rejected({ code: "missing_code", connection, message: "the callback carries no code" })
       }
-      const now = yield* Clock.currentTimeMillis
+      const now = yield* client.now
       const data = yield* tokenCall(tokenPaths.get, { auth_code: code, grant_type: "authorized_code" }, code)
       const provisional = toTokenSet(data, now, {})
       const shops = yield* client.callWith(provisional, {
@@ -172,7 +172,7 @@ export const make = (client: TikTokShopClientShape): Connector.OAuth2 => {
         })
       }
       const refreshToken = Redacted.value(tokens.refreshToken)
-      const now = yield* Clock.currentTimeMillis
+      const now = yield* client.now
       const data = yield* tokenCall(
         tokenPaths.refresh,
         { refresh_token: refreshToken, grant_type: "refresh_token" },

@@ -17,7 +17,7 @@
 import type { HttpClient } from "@effect/platform"
 import { HttpClientRequest } from "@effect/platform"
 import { AccessToken, Connector, ConnectorHttp, ConnectorError as Errors } from "@tkbridge/core"
-import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Context, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import type { EndpointName, TikTokShopConfig } from "./TikTokShopConfig.ts"
 import { versionOf } from "./TikTokShopConfig.ts"
 import * as TikTokShopError from "./TikTokShopError.ts"
@@ -77,6 +77,8 @@ export interface TikTokShopClientShape {
   ) => Effect.Effect<A, Errors.ConnectorError>
   /** The shared HTTP plumbing, also used by the (unsigned) token endpoints. */
   readonly http: ConnectorHttp.ConnectorHttpClient
+  /** Current time in milliseconds, from the `Clock` the client was built with (request timestamps use it). */
+  readonly now: Effect.Effect<number>
 }
 
 /** The TikTok Shop API client of one connection. */
@@ -87,10 +89,15 @@ export class TikTokShopClient extends Context.Tag("@tkbridge/connector-tiktok-sh
 
 const encodePathId = (id: string) => encodeURIComponent(id)
 
-/** Builds the client. `AccessToken` and `ConnectionContext` are used when present. */
+/**
+ * Builds the client. `AccessToken` and `ConnectionContext` are used when present. The `Clock` in
+ * scope here is the one request timestamps are read from for the client's whole life.
+ */
 export const make = (config: TikTokShopConfig): Effect.Effect<TikTokShopClientShape, never, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const tokens = yield* Effect.serviceOption(AccessToken.AccessToken)
+    const clock = yield* Effect.clock
+    const now = clock.currentTimeMillis
     const connection = Option.getOrUndefined(
       Option.map(yield* Effect.serviceOption(Connector.ConnectionContext), (c) => c.connection)
     )
@@ -160,13 +167,13 @@ export const make = (config: TikTokShopConfig): Effect.Effect<TikTokShopClientSh
       options: CallOptions<A, I>
     ): Effect.Effect<A, Errors.ConnectorError> =>
       Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
+        const at = yield* now
         const query: Record<string, string> = {}
         for (const [key, value] of Object.entries(options.query ?? {})) {
           if (value !== undefined && String(value) !== "") query[key] = String(value)
         }
         query.app_key = config.appKey
-        query.timestamp = String(Math.floor(now / 1000))
+        query.timestamp = String(Math.floor(at / 1000))
         if (options.shopScoped) {
           const cipher = config.shopCipher ?? token.extra.shop_cipher
           if (cipher === undefined || cipher === "") {
@@ -196,7 +203,7 @@ export const make = (config: TikTokShopConfig): Effect.Effect<TikTokShopClientSh
             ? HttpClientRequest.setHeader(request, "content-type", "application/json")
             : HttpClientRequest.bodyText(request, bodyText, "application/json")
         const result = yield* http.send(request, { secrets: [token.accessToken] })
-        return yield* interpret(result, options.data, now)
+        return yield* interpret(result, options.data, at)
       })
 
     const call = <A, I>(options: CallOptions<A, I>): Effect.Effect<A, Errors.ConnectorError> =>
@@ -213,7 +220,7 @@ export const make = (config: TikTokShopConfig): Effect.Effect<TikTokShopClientSh
 
     const path = (endpoint: EndpointName, id = "") => paths[endpoint](versionOf(config, endpoint), encodePathId(id))
 
-    return { config, connection, path, call, callWith, interpret, http } satisfies TikTokShopClientShape
+    return { config, connection, path, call, callWith, interpret, http, now } satisfies TikTokShopClientShape
   })
 
 /** The client as a layer. */

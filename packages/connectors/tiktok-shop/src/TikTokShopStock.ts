@@ -15,7 +15,7 @@
  */
 import type { Connector } from "@tkbridge/core"
 import { ConnectorError as Errors } from "@tkbridge/core"
-import { Clock, Duration, Effect, Either } from "effect"
+import { Duration, Effect, Either } from "effect"
 import type { TikTokShopClientShape } from "./TikTokShopClient.ts"
 import * as TikTokShopError from "./TikTokShopError.ts"
 import * as Wire from "./TikTokShopSchema.ts"
@@ -148,7 +148,7 @@ export const make = (client: TikTokShopClientShape, connection: string): Connect
         }
       }
 
-      const now = yield* Clock.currentTimeMillis
+      const now = yield* client.now
       const backoff = Duration.millis(client.config.rateLimitBackoffMs)
       for (const [productId, skus] of products) {
         const plans = [...skus.values()].filter((p) => p.slots.size > 0)

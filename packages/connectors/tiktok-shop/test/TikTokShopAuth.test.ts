@@ -126,15 +126,15 @@ describe("authorization", () => {
       const sandbox = yield* Sandbox.scoped()
       sandbox.addProduct({ title: "Mug", skus: [{ sellerSku: "MUG-1", stock: 4 }] })
       const orderId = sandbox.placeOrder({ lines: [{ sku: "MUG-1", qty: 2 }] })
-      const { services, current } = yield* connect(sandbox)
-      const clock = Sandbox.effectClock(sandbox.clock)
+      // Request timestamps follow the sandbox clock, which the test moves a week ahead.
+      const { services, current } = yield* connect(sandbox, { clock: Sandbox.effectClock(sandbox.clock) })
       const before = yield* Ref.get(current)
-      const first = yield* services["orders.pull"].get(orderId).pipe(Effect.withClock(clock))
+      const first = yield* services["orders.pull"].get(orderId)
       assert.strictEqual(first.externalId, orderId)
 
       // A week later the access token is dead; the refresh token still works.
       sandbox.clock.advance(7 * day + 60_000)
-      const second = yield* services["orders.pull"].get(orderId).pipe(Effect.withClock(clock))
+      const second = yield* services["orders.pull"].get(orderId)
       assert.strictEqual(second.externalId, orderId)
       assert.strictEqual(sandbox.refreshCount(), 1)
       const detail = sandbox
@@ -148,7 +148,7 @@ describe("authorization", () => {
       ])
       assert.isAbove(after.expiresAt!.getTime(), sandbox.clock.now() + 6 * day)
       // The next call uses the new token directly.
-      yield* services["orders.pull"].get(orderId).pipe(Effect.withClock(clock))
+      yield* services["orders.pull"].get(orderId)
       assert.strictEqual(sandbox.refreshCount(), 1)
     })
   )

@@ -13,6 +13,7 @@ import {
 import type { TikTokShopSandbox } from "@tkbridge/connector-tiktok-shop/sandbox"
 import type { Connector } from "@tkbridge/core"
 import { AccessToken, ConnectorError, Connector as ConnectorModule } from "@tkbridge/core"
+import type { Clock } from "effect"
 import { Effect, Layer, Ref, Schema } from "effect"
 
 /** HTTP for tests: real sockets. */
@@ -64,6 +65,8 @@ export const connect = (
     readonly config?: Partial<TikTokShopConfig.TikTokShopConfigInput>
     readonly token?: AccessToken.TokenSet
     readonly connection?: string
+    /** The clock request timestamps follow (e.g. `TikTokShopSandbox.effectClock(sandbox.clock)`). */
+    readonly clock?: Clock.Clock
   } = {}
 ) =>
   Effect.gen(function* () {
@@ -79,7 +82,7 @@ export const connect = (
       Effect.provide(httpContext)
     )
     return { services, current, config, client, auth }
-  })
+  }).pipe((made) => (options.clock === undefined ? made : Effect.withClock(made, options.clock)))
 
 /** Waits until `condition` holds (checked every few ms), failing after `limitMs` of real time. */
 export const eventually = (condition: () => boolean, limitMs = 10_000): Effect.Effect<void> =>

@@ -57,29 +57,56 @@ export const fakeOf = (sandbox: TikTokShopSandbox): FakeChannel.FakeChannelShape
     return orderId
   }
 
-  const delivery = (secret: string): Webhook.WebhookRequest => {
-    const orderId = readyOrder()
-    const built = sandbox.buildNotification(1, {
-      order_id: orderId,
-      order_status: sandbox.orderStatus(orderId),
-      is_on_hold_order: false,
-      update_time: sandbox.order(orderId).updateTime
-    })
-    // Signed like TikTok; with another secret for the wrong-secret test.
-    const signature =
+  const request = (body: string, signature: string): Webhook.WebhookRequest => ({
+    method: "POST",
+    url: "/webhooks/tiktok-shop",
+    headers: { "content-type": "application/json", authorization: signature },
+    rawBody: new TextEncoder().encode(body)
+  })
+
+  // Signed like TikTok; with another secret for the wrong-secret check.
+  const signed = (built: { readonly body: string; readonly signature: string }, secret: string) =>
+    request(
+      built.body,
       secret === sandbox.appSecret
         ? built.signature
         : TikTokShopSandboxWebhooks.signature(sandbox.appKey, secret, built.body)
-    return {
-      method: "POST",
-      url: "/webhooks/tiktok-shop",
-      headers: { "content-type": "application/json", authorization: signature },
-      rawBody: new TextEncoder().encode(built.body)
-    }
+    )
+
+  const delivery = (secret: string): Webhook.WebhookRequest => {
+    const orderId = readyOrder()
+    const order = sandbox.order(orderId)
+    return signed(
+      sandbox.buildNotification(1, {
+        order_id: orderId,
+        order_status: order.status,
+        is_on_hold_order: false,
+        update_time: order.updateTime
+      }),
+      secret
+    )
+  }
+
+  const afterSaleDelivery = (): Webhook.WebhookRequest => {
+    const orderId = readyOrder()
+    const cancelId = sandbox.cancel(orderId, { by: "BUYER" })
+    const c = sandbox.cancellation(cancelId)
+    return signed(
+      sandbox.buildNotification(11, {
+        order_id: orderId,
+        cancellations_role: c.role,
+        cancel_status: c.status,
+        cancel_id: c.id,
+        create_time: c.createTime,
+        update_time: c.updateTime
+      }),
+      sandbox.appSecret
+    )
   }
 
   return {
     sandbox: sandbox.api,
+    servers: [sandbox.api, sandbox.authHost],
     routes: capabilityRoutes,
     stock: {
       seed: (skus) =>
@@ -108,10 +135,12 @@ export const fakeOf = (sandbox: TikTokShopSandbox): FakeChannel.FakeChannelShape
     webhooks: {
       delivery: () => Effect.sync(() => delivery(sandbox.appSecret)),
       deliverySignedWith: (secret) => Effect.sync(() => delivery(secret)),
-      signatureHeader: "authorization"
+      signatureHeader: "authorization",
+      afterSaleDelivery: () => Effect.sync(afterSaleDelivery)
     },
     fulfillment: {
       seedOrder: () => Effect.sync(() => readyOrder()),
+      carrier: "4PX",
       shipments: (orderId) =>
         Effect.sync(() =>
           sandbox.shipments(orderId).map((s) => ({ trackingNumber: s.trackingNumber, carrier: s.carrier }))
