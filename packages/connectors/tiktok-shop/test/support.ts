@@ -73,9 +73,15 @@ export const connect = (
     // The HTTP client lives as long as the test's scope, not just while connecting.
     const httpContext = yield* Layer.build(http)
     const config = configFor(sandbox, options.config)
-    const client = yield* TikTokShopClient.make(config).pipe(Effect.provide(httpContext))
-    const auth = TikTokShopAuth.make(client)
+    // Auth works without a token; the provider refreshes through it.
+    const authClient = yield* TikTokShopClient.make(config).pipe(Effect.provide(httpContext))
+    const auth = TikTokShopAuth.make(authClient)
     const { provider, current } = yield* refreshingProvider(options.token ?? sandbox.issueTokenSet(), auth)
+    // The vendor client with the connection's token, for endpoints beyond the contract.
+    const client = yield* TikTokShopClient.make(config).pipe(
+      Effect.provideService(AccessToken.AccessToken, provider),
+      Effect.provide(httpContext)
+    )
     const services = yield* TikTokShopConnector.make(config).pipe(
       Effect.provideService(AccessToken.AccessToken, provider),
       Effect.provideService(ConnectorModule.ConnectionContext, { connection: options.connection ?? "tiktok-uk" }),
