@@ -8,6 +8,11 @@
  * signed and sent. Query values go through `URLSearchParams`, so a `page_token` holding `+`, `/`
  * or `=` is percent-encoded on the wire and signed decoded, as TikTok verifies it.
  *
+ * TikTok limits each API to 50 requests per second per (app, shop). The engine paces calls to the
+ * connector; a stock push fans out to one Update Inventory call per product, so the client also
+ * keeps its own per-API budget (`requestsPerSecondPerApi`, with a tenth of a second of headroom
+ * for network jitter) and waits for it rather than provoke a 429 itself.
+ *
  * A call succeeds only on HTTP 200 with `code` 0. Anything else becomes a taxonomy error
  * (`TikTokShopError`); an expired token is refreshed once through `AccessToken.withToken` and the
  * call re-signed and retried.
@@ -89,6 +94,12 @@ export class TikTokShopClient extends Context.Tag("@tkbridge/connector-tiktok-sh
 
 const encodePathId = (id: string) => encodeURIComponent(id)
 
+/** The API a path belongs to, for the per-API budget: ids in the path do not make another API. */
+export const apiOf = (method: Method, path: string): string => `${method} ${path.replace(/\/\d{7,}(?=\/|$)/g, "/{id}")}`
+
+/** The window the per-API budget is counted over: a second, plus headroom for network jitter. */
+const budgetWindowMs = 1_100
+
 /**
  * Builds the client. `AccessToken` and `ConnectionContext` are used when present. The `Clock` in
  * scope here is the one request timestamps are read from for the client's whole life.
@@ -108,6 +119,25 @@ export const make = (config: TikTokShopConfig): Effect.Effect<TikTokShopClientSh
       secrets: [config.appSecret]
     })
     const backoff = Duration.millis(config.rateLimitBackoffMs)
+    const budgets = new Map<string, Array<number>>()
+    /** Waits until the API has budget left in the current window, then takes one unit (atomically: one JS turn). */
+    const pace = (api: string): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        while (true) {
+          const at = yield* now
+          const wait = yield* Effect.sync(() => {
+            const recent = (budgets.get(api) ?? []).filter((t) => t > at - budgetWindowMs)
+            budgets.set(api, recent)
+            if (recent.length < config.requestsPerSecondPerApi) {
+              recent.push(at)
+              return 0
+            }
+            return recent[0]! + budgetWindowMs - at
+          })
+          if (wait <= 0) return
+          yield* clock.sleep(Duration.millis(wait))
+        }
+      })
     const apiBase = config.apiBaseUrl.replace(/\/+$/, "")
 
     const interpret = <A, I>(
@@ -167,6 +197,7 @@ export const make = (config: TikTokShopConfig): Effect.Effect<TikTokShopClientSh
       options: CallOptions<A, I>
     ): Effect.Effect<A, Errors.ConnectorError> =>
       Effect.gen(function* () {
+        yield* pace(apiOf(options.method, options.path))
         const at = yield* now
         const query: Record<string, string> = {}
         for (const [key, value] of Object.entries(options.query ?? {})) {

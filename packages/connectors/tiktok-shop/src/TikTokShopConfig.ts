@@ -89,6 +89,11 @@ export const TikTokShopConfig = Schema.Struct({
   pageSize: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 100)), { default: () => 50 }),
   /** Per-request timeout in milliseconds. */
   timeoutMs: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 30_000 }),
+  /**
+   * Calls per second the client allows itself per API (TikTok: 50 per API per app and shop). A
+   * stock push fans out to one call per product, so the client paces those calls itself.
+   */
+  requestsPerSecondPerApi: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 50 }),
   /** How long to wait after a 429 that carries no `Retry-After` (TikTok documents none). */
   rateLimitBackoffMs: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 1_000 }),
   /** Carrier name → TikTok `shipping_provider_id`; unmapped carriers are looked up by name on the order's delivery option. */

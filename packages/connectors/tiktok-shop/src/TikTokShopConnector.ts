@@ -75,7 +75,8 @@ export const manifest: Connector.Manifest<TikTokShopCapability, TikTokShopConfig
   limits: {
     // 50 QPS per API per (app, shop); one connection is one shop.
     requestsPerSecond: 50,
-    stockPushBatch: 100,
+    // One Update Inventory call per product in the batch: at most one second of TikTok's per-API budget.
+    stockPushBatch: 50,
     webhookAckMs: 3_000,
     webhookMaxBytes: 1024 * 1024
   },

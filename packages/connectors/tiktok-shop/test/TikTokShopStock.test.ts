@@ -139,6 +139,25 @@ describe("stock.push", () => {
     })
   )
 
+  it.scopedLive("a batch spanning more products than TikTok's per-API budget is paced, not rate limited", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.scoped()
+      const products = Array.from({ length: 60 }, (_, i) =>
+        sandbox.addProduct({ title: `P${i}`, skus: [{ sellerSku: `P-${i}`, stock: 0 }] })
+      )
+      const { services } = yield* connect(sandbox)
+      const results = yield* services["stock.push"].push(
+        products.map((p, i) => update({ productId: p.productId, skuId: p.skus[0]!.skuId }, `P-${i}`, i + 1))
+      )
+      assert.isTrue(results.every((r) => r._tag === "Applied"))
+      assert.deepStrictEqual(
+        sandbox.requestsTo("inventory.update").map((r) => r.status),
+        Array.from({ length: 60 }, () => 200)
+      )
+      assert.strictEqual(sandbox.stock("P-59"), 60)
+    })
+  )
+
   it.scopedLive("connection-level failures fail the push as a whole", () =>
     Effect.gen(function* () {
       const sandbox = yield* Sandbox.scoped()

@@ -129,7 +129,10 @@ export const fakeOf = (sandbox: TikTokShopSandbox): FakeChannel.FakeChannelShape
       seed: (count) =>
         Effect.sync(() => {
           const base = sandbox.clock.nowSeconds() - count
-          return Array.from({ length: count }, (_, i) => readyOrder(base + i))
+          // Left ON_HOLD (the remorse window outlasts the test), so each keeps its own update time.
+          return Array.from({ length: count }, (_, i) =>
+            sandbox.placeOrder({ lines: [{ sku: stockedSku(), qty: 1 }], at: base + i })
+          )
         })
     },
     webhooks: {
