@@ -1,0 +1,15 @@
+/**
+ * @tkbridge/engine — tkbridge's execution on @effect/cluster and @effect/workflow: per-key entities,
+ * crons and order workflows over the store's SQL, crash-proof in one process (SQLite, `embedded`) and
+ * ready for many (PostgreSQL, `scaleOut`). The only package that imports the cluster and workflow
+ * libraries.
+ *
+ * @since 0.1.0
+ */
+
+/** Exactly one process per embedded SQLite file. */
+export * as EmbeddedLock from "./EmbeddedLock.ts"
+/** Business time, swappable for a faster clock in tests and the demo. */
+export * as EngineClock from "./EngineClock.ts"
+/** The composition roots: `embedded(file)` and `scaleOut({ url, runnerAddress })`. */
+export * as EngineCluster from "./EngineCluster.ts"
