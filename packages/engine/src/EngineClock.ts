@@ -24,6 +24,12 @@ export const systemClock: Clock.Clock = Clock.make()
 /** Business time is system time. */
 export const layerSystem: Layer.Layer<EngineClock> = Layer.succeed(EngineClock, { clock: systemClock })
 
+/** Business time is whatever `Clock` the layer is built with (`TestClock` under `it.effect`). */
+export const layerCurrent: Layer.Layer<EngineClock> = Layer.effect(
+  EngineClock,
+  Effect.map(Effect.clock, (clock) => ({ clock }))
+)
+
 /**
  * A clock driven from outside — typically a sandbox clock running faster than real time: `now` reads
  * it and `sleep(ms)` resolves once it has advanced by `ms`.

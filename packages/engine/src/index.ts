@@ -7,9 +7,13 @@
  * @since 0.1.0
  */
 
+/** The configured connections: connector instances, manifests and config by connection id. */
+export * as ConnectionRegistry from "./ConnectionRegistry.ts"
 /** Exactly one process per embedded SQLite file. */
 export * as EmbeddedLock from "./EmbeddedLock.ts"
 /** Business time, swappable for a faster clock in tests and the demo. */
 export * as EngineClock from "./EngineClock.ts"
 /** The composition roots: `embedded(file)` and `scaleOut({ url, runnerAddress })`. */
 export * as EngineCluster from "./EngineCluster.ts"
+/** What the engine does when a partner call fails, by error class. */
+export * as RetryPolicy from "./RetryPolicy.ts"
