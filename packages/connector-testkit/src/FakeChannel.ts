@@ -43,6 +43,11 @@ export interface WebhooksProbe {
   readonly deliverySignedWith: (secret: string) => Effect.Effect<Webhook.WebhookRequest>
   /** The header that carries the signature (removed by the "missing signature" test). */
   readonly signatureHeader: string
+  /**
+   * A validly signed after-sale delivery (cancellation, return, refund), for the `aftersales.webhook`
+   * checks. Without it those checks use `delivery()`.
+   */
+  readonly afterSaleDelivery?: (() => Effect.Effect<Webhook.WebhookRequest>) | undefined
 }
 
 /** Probe for `fulfillment.push`. */
@@ -53,6 +58,8 @@ export interface FulfillmentProbe {
   readonly shipments: (
     orderId: string
   ) => Effect.Effect<ReadonlyArray<{ readonly trackingNumber: string; readonly carrier: string }>>
+  /** A carrier name the platform accepts for the seeded orders (default `"4PX"`). */
+  readonly carrier?: string | undefined
 }
 
 /** Probe for `shipment.create` and `tracking.pull`. */
@@ -61,6 +68,18 @@ export interface LogisticsProbe {
   readonly parcels: (reference: string) => Effect.Effect<number>
   /** Moves a parcel along until it has tracking events (and its label is ready). */
   readonly progress: (reference: string) => Effect.Effect<void>
+  /**
+   * A parcel request the provider accepts for `reference` (its own service codes, a valid address).
+   * Without it the kit sends a generic request to a UK address.
+   */
+  readonly parcelRequest?: ((reference: string) => Effect.Effect<Connector.ParcelRequest>) | undefined
+  /**
+   * Creates a parcel on the provider's side and returns its tracking number, for connectors that
+   * claim `tracking.pull` without `shipment.create`.
+   */
+  readonly seedParcel?:
+    | (() => Effect.Effect<{ readonly reference: string; readonly trackingNumber: string }>)
+    | undefined
 }
 
 /** Probe for `aftersales.pull`. */
@@ -89,6 +108,11 @@ export interface TokensProbe {
  */
 export interface FakeChannelShape {
   readonly sandbox: Sandbox
+  /**
+   * Every server of the fake the connector talks to (API host, auth host …), for the lifecycle
+   * check; `[sandbox]` when absent.
+   */
+  readonly servers?: ReadonlyArray<Sandbox> | undefined
   readonly routes: { readonly [K in Connector.Capability]?: string }
   readonly stock?: StockProbe | undefined
   readonly orders?: OrdersProbe | undefined
@@ -106,8 +130,16 @@ export class FakeChannel extends Context.Tag("@tkbridge/connector-testkit/FakeCh
   FakeChannelShape
 >() {}
 
+/**
+ * The services of a connector under test: those of the capabilities it claims, plus `auth` for
+ * OAuth 2 connectors. Any `Connector.Services<C>` fits.
+ */
+export type ConnectorServices = { readonly [K in Connector.Capability]?: Connector.CapabilityServices[K] } & {
+  readonly auth?: Connector.OAuth2 | undefined
+}
+
 /** The connector instance under test, configured against the fake. */
 export class ConnectorUnderTest extends Context.Tag("@tkbridge/connector-testkit/ConnectorUnderTest")<
   ConnectorUnderTest,
-  Connector.Services<Connector.Capability>
+  ConnectorServices
 >() {}

@@ -5,6 +5,8 @@
  * @since 0.1.0
  */
 
+/** The conformance suites: `suite`, `checks`, `runCheck`. */
+export * as ConnectorTestkit from "./ConnectorTestkit.ts"
 /** Probes into a fake platform, and the connector-under-test tag. */
 export * as FakeChannel from "./FakeChannel.ts"
 /** A controllable clock for sandboxes. */

@@ -333,7 +333,7 @@ export interface Connector<C extends Capability = Capability, Config = unknown> 
 
 /** The scopes needed for a set of capabilities: the union of each one's minimal scopes. */
 export const requiredScopes = <C extends Capability>(
-  manifest: Manifest<C, unknown>,
+  manifest: Pick<Manifest<C, unknown>, "capabilities" | "scopes">,
   capabilities: ReadonlyArray<C> = manifest.capabilities
 ): ReadonlyArray<string> => {
   const out = new Set<string>()
