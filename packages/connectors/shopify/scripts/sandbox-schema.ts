@@ -1,0 +1,231 @@
+/**
+ * sandbox-schema: generates the sandbox's GraphQL schema from Shopify's own Admin schema. The
+ * sandbox serves exactly the part of the Admin API the connector uses: every type and field the
+ * connector's documents (`src/ShopifyDocuments.ts`) touch, each field with **all** of its official
+ * arguments, and every input object, enum and scalar those arguments reach, copied in full. So a
+ * document the sandbox accepts is one Shopify's schema accepts too, and the sandbox refuses the rest.
+ *
+ * Each type and field carries the scopes Shopify documents for it (`requiredAccess` in the
+ * published schema) as a `@requiredAccess(anyOf: [...])` directive, which the sandbox enforces.
+ *
+ * Usage: `node scripts/sandbox-schema.ts` rewrites `src/sandbox/ShopifySandboxSchemaSdl.ts`. A test
+ * regenerates the SDL and fails when the committed file differs.
+ *
+ * @since 0.1.0
+ */
+import { writeFileSync } from "node:fs"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import type {
+  GraphQLArgument,
+  GraphQLField,
+  GraphQLInputField,
+  GraphQLNamedType,
+  GraphQLSchema,
+  IntrospectionQuery
+} from "graphql"
+import {
+  astFromValue,
+  buildClientSchema,
+  getNamedType,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
+  isScalarType,
+  isSpecifiedScalarType,
+  isUnionType,
+  parse,
+  print,
+  specifiedDirectives,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo
+} from "graphql"
+import { all as documents } from "../src/ShopifyDocuments.ts"
+import { loadAdminIntrospection, sourcePackage } from "./admin-schema.ts"
+
+/** The Admin API version the sandbox schema is generated from. */
+export const version = "2026-10"
+
+type Raw = {
+  readonly types: ReadonlyArray<{
+    readonly name: string
+    readonly requiredAccess?: string | null
+    readonly fields?: ReadonlyArray<{ readonly name: string; readonly requiredAccess?: string | null }> | null
+  }>
+}
+
+/** The scopes named in a `requiredAccess` text (any one of them suffices). */
+export const scopesIn = (text: string | null | undefined): ReadonlyArray<string> =>
+  text ? [...text.matchAll(/`([a-z_]+)` access scope/g)].map((m) => m[1]!) : []
+
+const quote = (s: string) => JSON.stringify(s)
+
+/** The fields each output type needs: those the documents select, plus interface fields. */
+const usedFields = (schema: GraphQLSchema): Map<string, Set<string>> => {
+  const used = new Map<string, Set<string>>()
+  const add = (type: string, field?: string) => {
+    const set = used.get(type) ?? new Set<string>()
+    used.set(type, set)
+    if (field !== undefined) set.add(field)
+  }
+  for (const document of documents) {
+    const info = new TypeInfo(schema)
+    visit(
+      parse(document.query),
+      visitWithTypeInfo(info, {
+        Field(node) {
+          const parent = info.getParentType()
+          if (parent !== null && !node.name.value.startsWith("__")) add(parent.name, node.name.value)
+        },
+        InlineFragment(node) {
+          if (node.typeCondition) add(node.typeCondition.name.value)
+        },
+        OperationDefinition(node) {
+          const root = node.operation === "mutation" ? schema.getMutationType() : schema.getQueryType()
+          if (root) add(root.name)
+        }
+      })
+    )
+  }
+  return used
+}
+
+/** Generates the sandbox SDL from the official introspection result. */
+export const generateSdl = (introspection: IntrospectionQuery): string => {
+  const schema = buildClientSchema(introspection)
+  const raw = (introspection as unknown as { __schema: Raw }).__schema
+  const access = new Map<string, ReadonlyArray<string>>()
+  for (const t of raw.types) {
+    const own = scopesIn(t.requiredAccess)
+    if (own.length > 0) access.set(t.name, own)
+    for (const f of t.fields ?? []) {
+      const scopes = scopesIn(f.requiredAccess)
+      if (scopes.length > 0) access.set(`${t.name}.${f.name}`, scopes)
+    }
+  }
+
+  const outputs = usedFields(schema)
+  const others = new Set<string>()
+  // Close over return types (an object reached without selected fields keeps none but must exist)
+  // and over argument types (inputs, enums and scalars are copied whole).
+  const queue = [...outputs.keys()]
+  const reachInput = (t: GraphQLNamedType) => {
+    if (others.has(t.name) || isSpecifiedScalarType(t)) return
+    others.add(t.name)
+    if (isInputObjectType(t)) for (const f of Object.values(t.getFields())) reachInput(getNamedType(f.type))
+  }
+  while (queue.length > 0) {
+    const name = queue.shift()!
+    const type = schema.getType(name)
+    if (type === undefined || type === null) throw new Error(`the official schema has no type ${name}`)
+    if (isInterfaceType(type) && (outputs.get(name)?.size ?? 0) === 0) outputs.get(name)?.add("id")
+    if (!isObjectType(type) && !isInterfaceType(type)) continue
+    for (const fieldName of outputs.get(name) ?? []) {
+      const field = type.getFields()[fieldName]
+      if (field === undefined) throw new Error(`the official schema has no field ${name}.${fieldName}`)
+      for (const arg of field.args) reachInput(getNamedType(arg.type))
+      const result = getNamedType(field.type)
+      if (isObjectType(result) || isInterfaceType(result)) {
+        if (!outputs.has(result.name)) {
+          outputs.set(result.name, new Set())
+          queue.push(result.name)
+        }
+      } else if (isUnionType(result)) {
+        throw new Error(`${name}.${fieldName} returns a union; the generator does not handle unions`)
+      } else reachInput(result)
+    }
+  }
+  // Objects implementing an included interface carry the interface's fields.
+  for (const [name, fields] of outputs) {
+    const type = schema.getType(name)
+    if (!isObjectType(type)) continue
+    for (const i of type.getInterfaces()) {
+      if (!outputs.has(i.name)) continue
+      for (const f of outputs.get(i.name) ?? []) fields.add(f)
+    }
+  }
+
+  const directive = (key: string) => {
+    const scopes = access.get(key)
+    return scopes === undefined || scopes.length === 0
+      ? ""
+      : ` @requiredAccess(anyOf: [${scopes.map(quote).join(", ")}])`
+  }
+  const defaultOf = (a: GraphQLArgument | GraphQLInputField) => {
+    if (a.defaultValue === undefined) return ""
+    const ast = astFromValue(a.defaultValue, a.type)
+    return ast ? ` = ${print(ast)}` : ""
+  }
+  const args = (field: GraphQLField<unknown, unknown>) =>
+    field.args.length === 0
+      ? ""
+      : `(${field.args.map((a) => `${a.name}: ${String(a.type)}${defaultOf(a)}`).join(", ")})`
+
+  const blocks: Array<string> = []
+  blocks.push(
+    `schema {\n  query: ${schema.getQueryType()!.name}\n  mutation: ${schema.getMutationType()!.name}\n}`,
+    `"""The scopes Shopify documents for a type or field; any one of them grants access."""\ndirective @requiredAccess(anyOf: [String!]!) on OBJECT | INTERFACE | FIELD_DEFINITION`
+  )
+  const builtIn = new Set(specifiedDirectives.map((d) => d.name))
+  for (const d of schema.getDirectives()) {
+    if (builtIn.has(d.name)) continue
+    const dargs = d.args.length === 0 ? "" : `(${d.args.map((a) => `${a.name}: ${String(a.type)}${defaultOf(a)}`).join(", ")})`
+    blocks.push(`directive @${d.name}${dargs}${d.isRepeatable ? " repeatable" : ""} on ${d.locations.join(" | ")}`)
+  }
+  const names = [...new Set([...outputs.keys(), ...others])].sort()
+  for (const name of names) {
+    const type = schema.getType(name)!
+    if (isScalarType(type)) blocks.push(`scalar ${name}`)
+    else if (isEnumType(type)) blocks.push(`enum ${name} {\n${type.getValues().map((v) => `  ${v.name}`).join("\n")}\n}`)
+    else if (isInputObjectType(type)) {
+      const fields = Object.values(type.getFields()).map((f) => `  ${f.name}: ${String(f.type)}${defaultOf(f)}`)
+      blocks.push(`input ${name}${type.isOneOf ? " @oneOf" : ""} {\n${fields.join("\n")}\n}`)
+    } else if (isObjectType(type) || isInterfaceType(type)) {
+      const wanted = outputs.get(name)!
+      const interfaces = type.getInterfaces().filter((i) => outputs.has(i.name))
+      const implementsPart = interfaces.length === 0 ? "" : ` implements ${interfaces.map((i) => i.name).join(" & ")}`
+      const fields = Object.values(type.getFields())
+        .filter((f) => wanted.has(f.name))
+        .map((f) => `  ${f.name}${args(f)}: ${String(f.type)}${directive(`${name}.${f.name}`)}`)
+      if (fields.length === 0) throw new Error(`${name} would have no fields`)
+      blocks.push(`${isObjectType(type) ? "type" : "interface"} ${name}${implementsPart}${directive(name)} {\n${fields.join("\n")}\n}`)
+    }
+  }
+  return `${blocks.join("\n\n")}\n`
+}
+
+const escapeTemplate = (s: string) => s.replace(/\\/g, "\\\\").replace(/`/g, "\\`").replace(/\$\{/g, "\\${")
+
+/** The TypeScript module holding the generated SDL. */
+export const moduleText = (sdl: string): string => `/**
+ * ShopifySandboxSchemaSdl: the sandbox's GraphQL schema — the part of Shopify's Admin API ${version}
+ * the connector uses, generated from Shopify's published schema (${sourcePackage},
+ * \`dist/data/admin_${version}.json.gz\`) by \`scripts/sandbox-schema.ts\`. Do not edit by hand:
+ * change the connector's documents, then run \`node scripts/sandbox-schema.ts\`.
+ *
+ * @since 0.1.0
+ */
+
+/** The Admin API version the SDL was generated from. */
+export const apiVersion = "${version}"
+
+/** The sandbox schema in SDL, with \`@requiredAccess\` scopes from Shopify's schema. */
+export const sdl = \`${escapeTemplate(sdl)}\`
+`
+
+/** Where the generated module lives. */
+export const target = fileURLToPath(new URL("../src/sandbox/ShopifySandboxSchemaSdl.ts", import.meta.url))
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  loadAdminIntrospection(version).then(
+    (introspection) => {
+      writeFileSync(target, moduleText(generateSdl(introspection as unknown as IntrospectionQuery)))
+      console.warn(`wrote ${target}`)
+    },
+    (error: unknown) => {
+      console.error(String(error))
+      process.exitCode = 1
+    }
+  )
+}
