@@ -236,16 +236,19 @@ export const make = (client: FourPxClientShape): Connector.ShipmentCreate => {
     }
   }
 
-  /** The consignment 4PX holds under a reference, if any. */
-  const find = (reference: string): Effect.Effect<Option.Option<ConsignmentInfo>, Errors.ConnectorError> =>
+  /** `ds.xms.order.get` by reference: the matching consignment, none for an empty answer. */
+  const lookup = (reference: string): Effect.Effect<Option.Option<ConsignmentInfo>, Errors.ConnectorError> =>
     client.call({ method: "ds.xms.order.get", body: { request_no: reference }, data: Wire.OrderGetData }).pipe(
       Effect.map((items) => {
         const all = (items ?? []).map((i) => i.consignment_info)
         const exact = all.find((c) => c.ref_no === reference || c.ds_consignment_no === reference)
         return Option.fromNullable(exact ?? all[0])
-      }),
-      Effect.catchTag("NotFound", () => Effect.succeed(Option.none()))
+      })
     )
+
+  /** The consignment 4PX holds under a reference, if any ("not found" is an answer here). */
+  const find = (reference: string): Effect.Effect<Option.Option<ConsignmentInfo>, Errors.ConnectorError> =>
+    Effect.catchTag(lookup(reference), "NotFound", () => Effect.succeed(Option.none()))
 
   const statusText = (info: ConsignmentInfo) => {
     const s = info.consignment_status ?? "?"
@@ -283,7 +286,7 @@ export const make = (client: FourPxClientShape): Connector.ShipmentCreate => {
     })
 
   const get = (reference: string): Effect.Effect<Connector.ParcelCreated, Errors.ConnectorError> =>
-    Effect.flatMap(find(reference), (found) =>
+    Effect.flatMap(lookup(reference), (found) =>
       Option.match(found, {
         onNone: () =>
           Effect.fail(new Errors.NotFound({ connection, message: `4PX holds no parcel with reference ${reference}` })),

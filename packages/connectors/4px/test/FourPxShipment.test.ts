@@ -1,0 +1,347 @@
+/**
+ * `shipment.create` against the sandbox over real HTTP: the create body built from a domain order
+ * (recipient, piece, customs lines in major units, sender, product), idempotency on the reference,
+ * `DS000007` in flight, 4PX's field validations surfacing as `Rejected` with the field message,
+ * labels that fail `Transient` until rendered, cancellation only in forecast status, the product
+ * list. Every assertion reads what the sandbox holds.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { FourPxConfig, FourPxShipment } from "@tkbridge/connector-4px"
+import { FourPxSandbox } from "@tkbridge/connector-4px/sandbox"
+import { Effect, Either, Schema } from "effect"
+import { connect, gbAddress, parcelRequest } from "./support.ts"
+
+type Obj = Record<string, unknown>
+const at = (o: unknown, ...path: Array<string | number>): unknown =>
+  path.reduce<unknown>((v, k) => (v as Obj | undefined)?.[k as string], o)
+
+describe("shipment.create", () => {
+  it.scopedLive("creates a 4PX parcel from the order: recipient, piece, customs lines, sender and product", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped()
+      const { services } = yield* connect(sandbox, { config: { salesPlatform: "TIKTOK", iossNo: "IM1234567890" } })
+      const created = yield* services["shipment.create"].create(parcelRequest("TT-576461413038785752-1"))
+      const held = sandbox.parcel("TT-576461413038785752-1")!
+      assert.deepStrictEqual(created, {
+        externalId: held.dsNo,
+        reference: "TT-576461413038785752-1",
+        trackingNumber: held.trackingNumber,
+        carrier: "4PX",
+        pending: false
+      })
+      assert.strictEqual(held.status, "P")
+      assert.strictEqual(held.product, "A2")
+      const body = held.body
+      assert.strictEqual(body.business_type, "BDS")
+      assert.strictEqual(body.duty_type, "U")
+      assert.strictEqual(body.is_insure, "N")
+      assert.strictEqual(body.sales_platform, "TIKTOK")
+      assert.strictEqual(body.ioss_no, "IM1234567890")
+      assert.strictEqual(body.trade_id, "576461413038785752")
+      assert.deepStrictEqual(at(body, "recipient_info"), {
+        first_name: "Alice",
+        last_name: "Walker",
+        phone: "+44 20 7946 0018",
+        email: "alice@example.co.uk",
+        post_code: "NW1 6XE",
+        country: "GB",
+        state: "Greater London",
+        city: "London",
+        street: "221B Baker Street, Flat 2"
+      })
+      assert.strictEqual(at(body, "sender", "post_code"), "518057")
+      assert.strictEqual(at(body, "deliver_type_info", "deliver_type"), "1")
+      assert.strictEqual(at(body, "deliver_type_info", "pick_up_info", "pick_up_address_info", "city"), "Shenzhen")
+      const parcel = at(body, "parcel_list", 0) as Obj
+      assert.strictEqual(parcel.weight, 640)
+      assert.strictEqual(parcel.length, 20)
+      // 2 × £12.99 + 1 × £8.50, in pounds.
+      assert.strictEqual(parcel.parcel_value, 34.48)
+      assert.strictEqual(parcel.currency, "GBP")
+      assert.strictEqual(parcel.include_battery, "N")
+      const [mug, tea] = parcel.declare_product_info as Array<Obj>
+      assert.deepInclude(mug, {
+        declare_product_name_cn: "陶瓷杯",
+        declare_product_name_en: "Ceramic mug",
+        declare_product_code_qty: 2,
+        declare_unit_price_export: 12.99,
+        currency_export: "GBP",
+        hscode_export: "691200",
+        origin_country: "CN",
+        unit_net_weight: 250,
+        brand_export: "none",
+        brand_import: "none",
+        package_remarks: "MUG-RED"
+      })
+      assert.strictEqual(tea!.declare_unit_price_import, 8.5)
+      assert.notProperty(tea, "declare_product_name_cn")
+    })
+  )
+
+  it.scopedLive("a repeated reference returns the parcel 4PX already holds, never a second one", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped()
+      const { services } = yield* connect(sandbox)
+      const create = services["shipment.create"]
+      const first = yield* create.create(parcelRequest("TT-REPEAT-1"))
+      const second = yield* create.create(parcelRequest("TT-REPEAT-1"))
+      assert.deepStrictEqual(second, first)
+      assert.strictEqual(sandbox.count("TT-REPEAT-1"), 1)
+      // 4PX refused the second create; the connector found the first one by reference.
+      const creates = sandbox.requests("ds.xms.order.create")
+      assert.strictEqual(creates.length, 2)
+      assert.include(creates[1]!.text, "TT-REPEAT-1")
+      assert.strictEqual(sandbox.requests("ds.xms.order.get").length, 1)
+
+      // With a gateway that answers duplicates with the existing order, the answer is the same.
+      const returning = yield* FourPxSandbox.scoped({ duplicateRefNo: "return" })
+      const other = yield* connect(returning)
+      const a = yield* other.services["shipment.create"].create(parcelRequest("TT-REPEAT-2"))
+      const b = yield* other.services["shipment.create"].create(parcelRequest("TT-REPEAT-2"))
+      assert.deepStrictEqual(b, a)
+      assert.strictEqual(returning.count("TT-REPEAT-2"), 1)
+    })
+  )
+
+  it.scopedLive("a create still in flight at 4PX (DS000007) is reported pending, then resolves", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped()
+      const { services } = yield* connect(sandbox)
+      const create = services["shipment.create"]
+      sandbox.setProcessing("TT-FLIGHT-1", true)
+      const pending = yield* create.create(parcelRequest("TT-FLIGHT-1"))
+      assert.deepStrictEqual(pending, {
+        externalId: "TT-FLIGHT-1",
+        reference: "TT-FLIGHT-1",
+        carrier: "4PX",
+        pending: true
+      })
+      assert.strictEqual(sandbox.count("TT-FLIGHT-1"), 0)
+      sandbox.setProcessing("TT-FLIGHT-1", false)
+      const done = yield* create.create(parcelRequest("TT-FLIGHT-1"))
+      assert.isFalse(done.pending)
+      assert.strictEqual(done.externalId, sandbox.parcel("TT-FLIGHT-1")!.dsNo)
+    })
+  )
+
+  it.scopedLive("two concurrent creates of one reference leave one parcel", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped({ createLatencyMs: 150 })
+      const { services } = yield* connect(sandbox)
+      const [a, b] = yield* Effect.all(
+        [
+          services["shipment.create"].create(parcelRequest("TT-RACE-1")),
+          services["shipment.create"].create(parcelRequest("TT-RACE-1"))
+        ],
+        { concurrency: 2 }
+      )
+      assert.strictEqual(sandbox.count("TT-RACE-1"), 1)
+      const settled = [a, b].filter((p) => !p.pending)
+      assert.isAtLeast(settled.length, 1)
+      for (const p of settled) assert.strictEqual(p.externalId, sandbox.parcel("TT-RACE-1")!.dsNo)
+    })
+  )
+
+  it.scopedLive("4PX's field validations come back Rejected with the field message, and nothing is created", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped()
+      const { services } = yield* connect(sandbox)
+      const create = services["shipment.create"]
+      const badName = yield* Effect.flip(
+        create.create(parcelRequest("TT-NAME-1", { shipTo: gbAddress({ name: "Jo" }) }))
+      )
+      assert.strictEqual(badName._tag, "Rejected")
+      assert.strictEqual(badName.code, "010101005")
+      assert.include(badName.message, "Consignee name")
+      assert.include(badName.message, "recipient_info.first_name")
+      const repeated = yield* Effect.flip(
+        create.create(parcelRequest("TT-NAME-2", { shipTo: gbAddress({ name: "Anna Anna" }) }))
+      )
+      assert.strictEqual(repeated.code, "010101005")
+      const noPhone = yield* Effect.flip(
+        create.create(parcelRequest("TT-PHONE-1", { shipTo: gbAddress({ phone: undefined }) }))
+      )
+      assert.strictEqual(noPhone.code, "DS000004")
+      assert.include(noPhone.message, "recipient_info.phone")
+      assert.strictEqual(sandbox.parcels().length, 0)
+    })
+  )
+
+  it.scopedLive("a GB address without a state gets the city as its state, unless that fallback is off", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped()
+      const { services } = yield* connect(sandbox)
+      yield* services["shipment.create"].create(
+        parcelRequest("TT-STATE-1", { shipTo: gbAddress({ state: undefined }) })
+      )
+      assert.strictEqual(at(sandbox.parcel("TT-STATE-1")!.body, "recipient_info", "state"), "London")
+      const strict = yield* connect(sandbox, { config: { stateFallback: "none" } })
+      const error = yield* Effect.flip(
+        strict.services["shipment.create"].create(
+          parcelRequest("TT-STATE-2", { shipTo: gbAddress({ state: undefined }) })
+        )
+      )
+      assert.strictEqual(error._tag, "Rejected")
+      assert.strictEqual(error.code, "010104001")
+      assert.isUndefined(sandbox.parcel("TT-STATE-2"))
+    })
+  )
+
+  it("refuses requests that cannot make a valid parcel before calling 4PX", () => {
+    const sandboxConfig = {
+      appKey: "k",
+      appSecret: "s",
+      sender: {
+        firstName: "Wei",
+        phone: "13800138000",
+        postCode: "518057",
+        country: "CN",
+        city: "Shenzhen",
+        street: "1 Keji South Road"
+      }
+    }
+    const config = Schema.decodeUnknownSync(FourPxConfig.FourPxConfig)(sandboxConfig)
+    const problem = (request: ReturnType<typeof parcelRequest>) => {
+      const result = FourPxShipment.createBody(config, request)
+      return Either.isLeft(result) ? result.left.code : "ok"
+    }
+    assert.strictEqual(problem(parcelRequest("R-1")), "product_missing")
+    assert.strictEqual(problem(parcelRequest("R-1", { service: "A2", declarations: [] })), "declarations")
+    assert.strictEqual(problem(parcelRequest("x".repeat(65), { service: "A2" })), "ref_no")
+    assert.strictEqual(problem(parcelRequest("R-1", { service: "A2", weightGrams: 0 })), "weight")
+    const mixed = parcelRequest("R-1", { service: "A2" })
+    assert.strictEqual(
+      problem({ ...mixed, declarations: [mixed.declarations[0]!, { ...mixed.declarations[1]!, currency: "EUR" }] }),
+      "currency"
+    )
+    assert.strictEqual(problem(parcelRequest("R-1", { service: "A2" })), "ok")
+    // Minor units follow each currency's digits: yen has none.
+    const yen = FourPxShipment.createBody(config, {
+      ...mixed,
+      declarations: [{ ...mixed.declarations[0]!, currency: "JPY", unitValue: 1500, qty: 1 }]
+    })
+    assert.isTrue(Either.isRight(yen))
+    if (Either.isRight(yen)) assert.strictEqual(yen.right.parcel_list[0]!.parcel_value, 1500)
+    assert.deepStrictEqual(FourPxShipment.splitName("Mary Ann Smith"), { first: "Mary Ann", last: "Smith" })
+    assert.deepStrictEqual(FourPxShipment.splitName("  Madonna "), { first: "Madonna" })
+  })
+
+  it.scopedLive("get reads the parcel by reference; an unknown reference is NotFound", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped({ lastMileDelayMs: 3_600_000 })
+      const { services } = yield* connect(sandbox, { config: { trackingNumber: "lastMile" } })
+      const create = services["shipment.create"]
+      const created = yield* create.create(parcelRequest("TT-GET-1"))
+      // The last-mile number is not allocated yet: pending until 4PX has it.
+      assert.isTrue(created.pending)
+      assert.isUndefined(created.trackingNumber)
+      sandbox.allocateLastMile("TT-GET-1")
+      const got = yield* create.get("TT-GET-1")
+      assert.isFalse(got.pending)
+      assert.strictEqual(got.trackingNumber, sandbox.parcel("TT-GET-1")!.lastMileNumber)
+      const missing = yield* Effect.flip(create.get("TT-NOPE"))
+      assert.strictEqual(missing._tag, "NotFound")
+    })
+  )
+
+  it.scopedLive("the label fails Transient until 4PX renders it, then links a printable PDF", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped({ labelDelayMs: 60_000 })
+      const { services } = yield* connect(sandbox, { config: { labelSize: "label_100x150" } })
+      const create = services["shipment.create"]
+      yield* create.create(parcelRequest("TT-LABEL-1"))
+      const early = yield* Effect.flip(create.label("TT-LABEL-1"))
+      assert.strictEqual(early._tag, "Transient")
+      assert.include(early.message, "not rendered")
+      sandbox.clock.advance(60_000)
+      const label = yield* create.label("TT-LABEL-1")
+      assert.strictEqual(label.format, "pdf")
+      assert.include(label.url!, `${sandbox.parcel("TT-LABEL-1")!.dsNo}-label_100x150.pdf`)
+      const file = yield* Effect.promise(() =>
+        fetch(label.url!).then(async (r) => ({
+          status: r.status,
+          type: r.headers.get("content-type"),
+          text: await r.text()
+        }))
+      )
+      assert.strictEqual(file.status, 200)
+      assert.strictEqual(file.type, "application/pdf")
+      assert.match(file.text, /^%PDF-1\.4/)
+      assert.include(file.text, sandbox.parcel("TT-LABEL-1")!.trackingNumber)
+      const [call] = sandbox.requests("ds.xms.label.get")
+      assert.deepStrictEqual(JSON.parse(call!.text), {
+        request_no: "TT-LABEL-1",
+        response_label_format: "PDF",
+        label_size: "label_100x150"
+      })
+      // No label for a reference 4PX does not hold: NotFound, not an endless retry.
+      assert.strictEqual((yield* Effect.flip(create.label("TT-NOPE")))._tag, "NotFound")
+    })
+  )
+
+  it.scopedLive("a label answered with an empty URL is also not ready; IMG labels are PNG", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped({ labelNotReady: "empty", labelDelayMs: 10_000 })
+      const { services } = yield* connect(sandbox, { config: { labelFormat: "IMG" } })
+      const create = services["shipment.create"]
+      yield* create.create(parcelRequest("TT-IMG-1"))
+      assert.strictEqual((yield* Effect.flip(create.label("TT-IMG-1")))._tag, "Transient")
+      sandbox.labelReady("TT-IMG-1")
+      const label = yield* create.label("TT-IMG-1")
+      assert.strictEqual(label.format, "png")
+      const type = yield* Effect.promise(() => fetch(label.url!).then((r) => r.headers.get("content-type")))
+      assert.strictEqual(type, "image/png")
+    })
+  )
+
+  it.scopedLive(
+    "cancels in forecast status; once shipped 4PX refuses and the reason says why; a repeat cancel succeeds",
+    () =>
+      Effect.gen(function* () {
+        const sandbox = yield* FourPxSandbox.scoped()
+        const { services } = yield* connect(sandbox, { config: { cancelReason: "Buyer cancelled on TikTok" } })
+        const create = services["shipment.create"]
+        yield* create.create(parcelRequest("TT-CANCEL-1"))
+        yield* create.cancel("TT-CANCEL-1")
+        assert.strictEqual(sandbox.parcel("TT-CANCEL-1")!.status, "X")
+        assert.strictEqual(sandbox.parcel("TT-CANCEL-1")!.cancelReason, "Buyer cancelled on TikTok")
+        yield* create.cancel("TT-CANCEL-1")
+        assert.strictEqual(sandbox.parcel("TT-CANCEL-1")!.status, "X")
+        // A cancelled parcel has no label, and its reference cannot ship again.
+        assert.strictEqual((yield* Effect.flip(create.label("TT-CANCEL-1")))._tag, "Rejected")
+        const again = yield* Effect.flip(create.create(parcelRequest("TT-CANCEL-1")))
+        assert.strictEqual(again._tag, "Rejected")
+        assert.include(again.message, "new reference")
+
+        yield* create.create(parcelRequest("TT-CANCEL-2"))
+        sandbox.advance("TT-CANCEL-2", "C")
+        const refused = yield* Effect.flip(create.cancel("TT-CANCEL-2"))
+        assert.strictEqual(refused._tag, "Rejected")
+        assert.strictEqual(refused.code, "DS000014")
+        assert.include(refused.message, "shipped out")
+        assert.include(refused.message, "forecast")
+        assert.strictEqual(sandbox.parcel("TT-CANCEL-2")!.status, "C")
+        assert.strictEqual((yield* Effect.flip(create.cancel("TT-NOPE")))._tag, "NotFound")
+      })
+  )
+
+  it.scopedLive("lists the account's logistics products", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped({
+        products: [
+          { code: "PX1", nameCn: "专线一", nameEn: "Line One", transportMode: "4", withBattery: "N" },
+          { code: "PX2", nameCn: "小包二", nameEn: "", transportMode: "3", withBattery: "Y" }
+        ]
+      })
+      const { services } = yield* connect(sandbox)
+      const list = yield* services["shipment.create"].services
+      assert.deepStrictEqual(list, [
+        { code: "PX1", name: "Line One" },
+        { code: "PX2", name: "小包二" }
+      ])
+      assert.deepStrictEqual(JSON.parse(sandbox.requests("ds.xms.logistics_product.getlist")[0]!.text), {
+        transport_mode: "1"
+      })
+    })
+  )
+})
