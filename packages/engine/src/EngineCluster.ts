@@ -18,12 +18,10 @@ import { ClusterWorkflowEngine, RunnerAddress, SingleRunner } from "@effect/clus
 import type { ShardingConfig } from "@effect/cluster/ShardingConfig"
 import type { SocketServerError } from "@effect/platform/SocketServer"
 import { NodeClusterSocket } from "@effect/platform-node"
-import type { Migrator, SqlClient } from "@effect/sql"
-import type { SqlError } from "@effect/sql/SqlError"
+import type { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import type { WorkflowEngine } from "@effect/workflow"
 import { SqlStore } from "@tkbridge/store-sql"
-import type { ConfigError } from "effect"
 import { Layer, Option, Redacted } from "effect"
 import * as EmbeddedLock from "./EmbeddedLock.ts"
 
@@ -34,8 +32,10 @@ export type ClusterServices =
   | MessageStorage.MessageStorage
   | WorkflowEngine.WorkflowEngine
 
-/** Opening or migrating the store failed. */
-export type StoreError = SqlError | ConfigError.ConfigError | Migrator.MigrationError
+/** Opening or migrating the store failed (or another process owns the embedded file). */
+export type StoreError =
+  | Layer.Layer.Error<ReturnType<typeof SqlStore.layerSqlite>>
+  | Layer.Layer.Error<ReturnType<typeof SqlStore.layerPg>>
 
 /** Cluster tuning shared by both roots. */
 export type ClusterTuning = Partial<ShardingConfig["Type"]>
