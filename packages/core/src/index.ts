@@ -11,6 +11,8 @@ export * as AccessToken from "./AccessToken.ts"
 export * as Address from "./Address.ts"
 /** Cancellations, returns and refunds. */
 export * as AfterSale from "./AfterSale.ts"
+/** The append-only audit trail of quantity decisions and outbound writes. */
+export * as Audit from "./Audit.ts"
 /** Events connectors report from webhooks and polls. */
 export * as ChannelEvent from "./ChannelEvent.ts"
 /** Per-channel publishing rules. */
@@ -23,10 +25,14 @@ export * as Connector from "./Connector.ts"
 export * as ConnectorError from "./ConnectorError.ts"
 /** Shared HTTP plumbing for connectors. */
 export * as ConnectorHttp from "./ConnectorHttp.ts"
+/** The dead-letter queue: failed work with its whole context. */
+export * as DeadLetter from "./DeadLetter.ts"
 /** Redacted records of HTTP calls. */
 export * as HttpExchange from "./HttpExchange.ts"
 /** Identifier and quantity schemas. */
 export * as Ids from "./Ids.ts"
+/** The webhook inbox: stored deliveries applied exactly once. */
+export * as Inbox from "./Inbox.ts"
 /** Master SKUs. */
 export * as Item from "./Item.ts"
 /** Channel SKUs and their components. */
@@ -35,13 +41,25 @@ export * as Listing from "./Listing.ts"
 export * as Location from "./Location.ts"
 /** Orders and their lines. */
 export * as Order from "./Order.ts"
+/** The stock-push outbox (coalescing) and the outbound-job queue. */
+export * as Outbox from "./Outbox.ts"
+/** Masking of personal data for the audit trail and logs. */
+export * as Pii from "./Pii.ts"
+/** Per-connection rate, daily quota with headroom, priority lanes and suspensions. */
+export * as Quota from "./Quota.ts"
 /** Stock reservations for order lines. */
 export * as Reservation from "./Reservation.ts"
 /** Parcels and labels. */
 export * as Shipment from "./Shipment.ts"
 /** Stock on hand per item and location. */
 export * as StockLevel from "./StockLevel.ts"
+/** The sync-state store failed. */
+export * as StoreError from "./StoreError.ts"
+/** Versioned OAuth grants per connection. */
+export * as TokenStore from "./TokenStore.ts"
 /** Carrier tracking events. */
 export * as TrackingEvent from "./TrackingEvent.ts"
 /** Webhook deliveries and their rejections. */
 export * as Webhook from "./Webhook.ts"
+/** The webhook edge: verify, record, answer. */
+export * as WebhookEdge from "./WebhookEdge.ts"

@@ -15,9 +15,11 @@ import { Migrator, SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { type ConfigError, Effect, Layer, Redacted } from "effect"
+import type { ConfigError } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import Pg from "pg"
 import { migrations } from "./migrations/index.ts"
+import * as StoreLock from "./StoreLock.ts"
 
 /** Where the store lives: `sqlite:<file>` or a `postgres://` / `postgresql://` URL. */
 export type StoreLocation =
@@ -35,24 +37,36 @@ export const parseLocation = (url: string): StoreLocation | undefined => {
 }
 
 /** Brings the schema up to date. Idempotent; on PostgreSQL concurrent runners serialise on the migrations table lock. */
-export const migrate: Effect.Effect<ReadonlyArray<readonly [number, string]>, Migrator.MigrationError | SqlError, SqlClient.SqlClient> =
-  Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: "tkb_migrations" })
+export const migrate: Effect.Effect<
+  ReadonlyArray<readonly [number, string]>,
+  Migrator.MigrationError | SqlError,
+  SqlClient.SqlClient
+> = Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: "tkb_migrations" })
 
 /** Options for the embedded SQLite store. */
 export interface SqliteOptions {
   readonly filename: string
   /** How long a writer waits for the file lock before failing, in ms (default 5,000). */
   readonly busyTimeoutMs?: number | undefined
+  /**
+   * Take the single-owner lock (`<db>.lock`, see `StoreLock`) before opening; default true. Only a
+   * read-only inspector that never writes may turn it off.
+   */
+  readonly lock?: boolean | undefined
 }
 
 /**
  * The embedded store: one SQLite file in WAL mode with `synchronous=FULL` (a commit survives power
- * loss, which WAL+NORMAL does not promise), foreign keys on and a busy timeout. Runs migrations.
+ * loss, which WAL+NORMAL does not promise), foreign keys on and a busy timeout, owned by exactly one
+ * process (a second one fails with `StoreLocked` naming the holder). Runs migrations.
  */
 export const layerSqlite = (
   options: SqliteOptions
-): Layer.Layer<SqlClient.SqlClient | SqliteClient.SqliteClient, SqlError | ConfigError.ConfigError | Migrator.MigrationError> =>
-  Layer.effectDiscard(
+): Layer.Layer<
+  SqlClient.SqlClient | SqliteClient.SqliteClient,
+  SqlError | ConfigError.ConfigError | Migrator.MigrationError | StoreLock.StoreLocked
+> => {
+  const store = Layer.effectDiscard(
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql.unsafe(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
@@ -61,6 +75,9 @@ export const layerSqlite = (
       yield* migrate
     })
   ).pipe(Layer.provideMerge(SqliteClient.layer({ filename: options.filename })))
+  const inMemory = options.filename === ":memory:" || options.filename === ""
+  return options.lock === false || inMemory ? store : store.pipe(Layer.provide(StoreLock.layer(options.filename)))
+}
 
 /** Options for the scale-out PostgreSQL store. */
 export interface PgOptions {
@@ -97,7 +114,10 @@ export const layerPg = (
 export const layer = (
   location: StoreLocation,
   options: { readonly maxConnections?: number | undefined } = {}
-): Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError | Migrator.MigrationError> =>
+): Layer.Layer<
+  SqlClient.SqlClient,
+  SqlError | ConfigError.ConfigError | Migrator.MigrationError | StoreLock.StoreLocked
+> =>
   location.dialect === "sqlite"
     ? layerSqlite({ filename: location.filename })
     : layerPg({ url: location.url, maxConnections: options.maxConnections })

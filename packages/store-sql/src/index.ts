@@ -4,7 +4,27 @@
  * @since 0.1.0
  */
 
+/** The append-only audit trail (PII masked). */
+export * as SqlAudit from "./SqlAudit.ts"
+/** The dead-letter queue: list, show, replay, discard. */
+export * as SqlDeadLetter from "./SqlDeadLetter.ts"
+/** The webhook inbox: dedupe on insert, exactly-once processing, ordering guard. */
+export * as SqlInbox from "./SqlInbox.ts"
+/** Outbound order, fulfilment and after-sales writes (never coalesced). */
+export * as SqlOutboundJobs from "./SqlOutboundJobs.ts"
+/** The coalescing stock-push outbox. */
+export * as SqlOutbox from "./SqlOutbox.ts"
+/** Quota counters, priority lanes and suspensions. */
+export * as SqlQuota from "./SqlQuota.ts"
 /** Opening the store and running migrations. */
 export * as SqlStore from "./SqlStore.ts"
+/** Every sync-state repository in one layer. */
+export * as SqlSyncState from "./SqlSyncState.ts"
 /** Fresh real databases for tests (SQLite temp file, PostgreSQL temp database). */
 export * as SqlTesting from "./SqlTesting.ts"
+/** Versioned OAuth grants, optionally encrypted at rest. */
+export * as SqlTokenStore from "./SqlTokenStore.ts"
+/** The single-owner lock of an embedded SQLite store. */
+export * as StoreLock from "./StoreLock.ts"
+/** Encryption at rest for stored tokens (AES-256-GCM, `TKB_TOKEN_KEY`). */
+export * as TokenCipher from "./TokenCipher.ts"

@@ -7,6 +7,21 @@
  */
 import type { SqlClient } from "@effect/sql"
 import type { Effect } from "effect"
+import { migration as syncInbox } from "./0010_sync_inbox.ts"
+import { migration as syncStockOutbox } from "./0011_sync_stock_outbox.ts"
+import { migration as syncOutboundJobs } from "./0012_sync_outbound_jobs.ts"
+import { migration as syncQuota } from "./0013_sync_quota.ts"
+import { migration as syncDeadLetters } from "./0014_sync_dead_letters.ts"
+import { migration as syncTokens } from "./0015_sync_tokens.ts"
+import { migration as syncAudit } from "./0016_sync_audit.ts"
 
 /** Every migration by `<id>_<name>`. */
-export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {}
+export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
+  "0010_sync_inbox": syncInbox,
+  "0011_sync_stock_outbox": syncStockOutbox,
+  "0012_sync_outbound_jobs": syncOutboundJobs,
+  "0013_sync_quota": syncQuota,
+  "0014_sync_dead_letters": syncDeadLetters,
+  "0015_sync_tokens": syncTokens,
+  "0016_sync_audit": syncAudit
+}

@@ -1,0 +1,278 @@
+/**
+ * SqlInbox: the webhook inbox (`Inbox` port of @tkbridge/core) on SQLite and PostgreSQL.
+ *
+ * A delivery is one `INSERT … ON CONFLICT (connection, dedupe_key) DO NOTHING RETURNING id`, committed
+ * on its own before the edge answers: the first delivery gets the row, every redelivery (even a
+ * concurrent one) finds it. Processing opens with a guarded write — `UPDATE … SET status = 'done' WHERE
+ * status = 'pending'` — and runs the caller's effects in the same transaction, so an entry is applied
+ * once or not at all, and a second processor finds nothing to do.
+ *
+ * Header values whose names look secret (`Authorization`, cookies, tokens, API keys) are stored as
+ * `***`: no connector decodes them, and the inbox must never hold a credential. TikTok's
+ * `Authorization` header is only the body's signature, checked before the row is written.
+ *
+ * @since 0.1.0
+ */
+
+import * as Crypto from "node:crypto"
+import { SqlClient } from "@effect/sql"
+import type { DeadLetter, Inbox as InboxPort, StoreError, Webhook } from "@tkbridge/core"
+import { Inbox } from "@tkbridge/core"
+import { Clock, Effect, Layer, Option } from "effect"
+import { clearAttempts, recordAttempt, recordLetter } from "./internal/letters.ts"
+import { indexableKey, invariant, optional, optionalDate, parseJson, storeErrors, toBytes } from "./internal/sync.ts"
+
+interface InboxRow {
+  readonly id: number
+  readonly connection: string
+  readonly dedupe_key: string
+  readonly topic: string
+  readonly status: InboxPort.Status
+  readonly received_at: number
+  readonly occurred_at: number | null
+  readonly attempts: number
+  readonly next_attempt_at: number
+  readonly processed_at: number | null
+  readonly last_error: string | null
+  readonly method: string
+  readonly url: string
+  readonly headers: string
+  readonly body: unknown
+}
+
+const secretHeader = /authorization|cookie|token|secret|password|passwd|api[-_]?key|signature-key/i
+
+/** The headers as stored: names lower-cased, secret-looking values replaced by `***`. */
+export const storedHeaders = (headers: Readonly<Record<string, string>>): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(headers)) {
+    const name = k.toLowerCase()
+    out[name] = secretHeader.test(name) ? "***" : v
+  }
+  return out
+}
+
+const toEntry = (row: InboxRow): InboxPort.InboxEntry => {
+  const headers = parseJson(row.headers)
+  return {
+    id: Number(row.id),
+    connection: row.connection,
+    dedupeKey: row.dedupe_key,
+    topic: row.topic,
+    status: row.status,
+    receivedAt: new Date(Number(row.received_at)),
+    occurredAt: optionalDate(row.occurred_at),
+    attempts: Number(row.attempts),
+    nextAttemptAt: Number(row.next_attempt_at) > 0 ? new Date(Number(row.next_attempt_at)) : undefined,
+    processedAt: optionalDate(row.processed_at),
+    lastError: optional(row.last_error),
+    request: {
+      method: row.method,
+      url: row.url,
+      headers: typeof headers === "object" && headers !== null ? (headers as Record<string, string>) : {},
+      rawBody: toBytes(row.body)
+    }
+  }
+}
+
+const source = (connection: string, id: number): { kind: DeadLetter.Kind; connection: string; key: string } => ({
+  kind: "inbox",
+  connection,
+  key: String(id)
+})
+
+/** Builds the inbox over the current `SqlClient`. */
+export const make: Effect.Effect<InboxPort.InboxShape, never, SqlClient.SqlClient> = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+
+  const insert = (input: {
+    readonly connection: string
+    readonly dedupeKey: string
+    readonly topic: string
+    readonly status: "pending" | "dead"
+    readonly occurredAt?: Date | undefined
+    readonly request: Webhook.WebhookRequest
+    readonly at: number
+    readonly lastError?: string | undefined
+  }) =>
+    Effect.gen(function* () {
+      const key = indexableKey(input.dedupeKey)
+      const inserted = yield* sql<{ id: number }>`INSERT INTO tkb_inbox
+          (connection, dedupe_key, topic, status, received_at, occurred_at, method, url, headers, body, last_error)
+        VALUES (${input.connection}, ${key}, ${input.topic.slice(0, 200)}, ${input.status}, ${input.at},
+          ${input.occurredAt?.getTime() ?? null}, ${input.request.method}, ${input.request.url.slice(0, 2048)},
+          ${JSON.stringify(storedHeaders(input.request.headers))}, ${input.request.rawBody},
+          ${input.lastError ?? null})
+        ON CONFLICT (connection, dedupe_key) DO NOTHING
+        RETURNING id`
+      if (inserted.length > 0) return { id: Number(inserted[0]!.id), duplicate: false }
+      const existing = yield* sql<{ id: number }>`SELECT id FROM tkb_inbox
+        WHERE connection = ${input.connection} AND dedupe_key = ${key}`
+      if (existing.length === 0) return yield* invariant("inbox.record", "the conflicting entry disappeared")
+      return { id: Number(existing[0]!.id), duplicate: true }
+    })
+
+  const record: InboxPort.InboxShape["record"] = (input) =>
+    Effect.gen(function* () {
+      const at = yield* Clock.currentTimeMillis
+      return yield* insert({
+        connection: input.connection,
+        dedupeKey: input.delivery.dedupeKey,
+        topic: input.delivery.topic,
+        status: "pending",
+        occurredAt: input.delivery.occurredAt,
+        request: input.request,
+        at
+      })
+    }).pipe(storeErrors("inbox.record"))
+
+  const recordMalformed: InboxPort.InboxShape["recordMalformed"] = (input) =>
+    Effect.gen(function* () {
+      const at = yield* Clock.currentTimeMillis
+      const digest = Crypto.createHash("sha256").update(input.request.rawBody).digest("hex")
+      const recorded = yield* insert({
+        connection: input.connection,
+        dedupeKey: `malformed:${digest}`,
+        topic: "(malformed)",
+        status: "dead",
+        request: input.request,
+        at,
+        lastError: input.message.slice(0, 2000)
+      })
+      if (recorded.duplicate) {
+        const letter = yield* sql<{ id: number }>`SELECT id FROM tkb_dead_letters
+          WHERE kind = 'inbox' AND connection = ${input.connection} AND source_key = ${String(recorded.id)}`
+        if (letter.length > 0) return { ...recorded, deadLetter: Number(letter[0]!.id) }
+      }
+      const deadLetter = yield* recordLetter(
+        sql,
+        source(input.connection, recorded.id),
+        { reason: "malformed_payload", message: input.message.slice(0, 2000) },
+        at
+      )
+      return { ...recorded, deadLetter }
+    }).pipe(sql.withTransaction, storeErrors("inbox.recordMalformed"))
+
+  const get: InboxPort.InboxShape["get"] = (id) =>
+    sql<InboxRow>`SELECT * FROM tkb_inbox WHERE id = ${id}`.pipe(
+      Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toEntry)),
+      storeErrors("inbox.get")
+    )
+
+  const process: InboxPort.InboxShape["process"] = <A, E, R>(
+    id: number,
+    apply: (entry: InboxPort.InboxEntry) => Effect.Effect<A, E, R>
+  ) =>
+    Effect.gen(function* () {
+      const at = yield* Clock.currentTimeMillis
+      const claimed = yield* sql<InboxRow>`UPDATE tkb_inbox SET status = 'done', processed_at = ${at}, last_error = NULL
+        WHERE id = ${id} AND status = 'pending' RETURNING *`
+      if (claimed.length === 0) {
+        const found = yield* sql<{ status: InboxPort.Status }>`SELECT status FROM tkb_inbox WHERE id = ${id}`
+        const status = found[0]?.status
+        return {
+          _tag: "Skipped",
+          status: status === undefined ? "missing" : status === "dead" ? "dead" : "done"
+        } satisfies InboxPort.ProcessOutcome<A>
+      }
+      const entry = toEntry(claimed[0]!)
+      if (entry.attempts > 0) yield* clearAttempts(sql, source(entry.connection, entry.id))
+      const value = yield* apply(entry)
+      return { _tag: "Applied", value, entry } satisfies InboxPort.ProcessOutcome<A>
+    }).pipe(sql.withTransaction, storeErrors("inbox.process")) as Effect.Effect<
+      InboxPort.ProcessOutcome<A>,
+      E | StoreError.StoreError,
+      R
+    >
+
+  const fail: InboxPort.InboxShape["fail"] = (id, failure) =>
+    Effect.gen(function* () {
+      const at = yield* Clock.currentTimeMillis
+      const rows = yield* sql<{ connection: string }>`UPDATE tkb_inbox
+        SET attempts = attempts + 1, next_attempt_at = ${failure.retryAt.getTime()}, last_error = ${failure.message.slice(0, 2000)}
+        WHERE id = ${id} AND status = 'pending' RETURNING connection`
+      if (rows.length === 0) return
+      yield* recordAttempt(sql, source(rows[0]!.connection, id), {
+        at,
+        message: failure.message,
+        error: failure.error,
+        exchange: failure.exchange
+      })
+    }).pipe(sql.withTransaction, storeErrors("inbox.fail"))
+
+  const deadLetter: InboxPort.InboxShape["deadLetter"] = (id, failure) =>
+    Effect.gen(function* () {
+      const at = yield* Clock.currentTimeMillis
+      const rows = yield* sql<{ connection: string }>`UPDATE tkb_inbox
+        SET status = 'dead', last_error = ${failure.message.slice(0, 2000)}
+        WHERE id = ${id} AND status IN ('pending', 'dead') RETURNING connection`
+      if (rows.length === 0) {
+        return yield* invariant("inbox.deadLetter", `inbox entry ${id} is already applied or does not exist`)
+      }
+      return yield* recordLetter(sql, source(rows[0]!.connection, id), failure, at)
+    }).pipe(sql.withTransaction, storeErrors("inbox.deadLetter"))
+
+  const pending: InboxPort.InboxShape["pending"] = (query) =>
+    sql<{
+      id: number
+      connection: string
+      attempts: number
+      received_at: number
+    }>`SELECT id, connection, attempts, received_at
+      FROM tkb_inbox
+      WHERE status = 'pending' AND ${sql.and([
+        sql`next_attempt_at <= ${query.dueAt.getTime()}`,
+        ...(query.connection !== undefined ? [sql`connection = ${query.connection}`] : []),
+        ...(query.receivedBefore !== undefined ? [sql`received_at <= ${query.receivedBefore.getTime()}`] : [])
+      ])}
+      ORDER BY id LIMIT ${Math.max(1, Math.floor(query.limit ?? 100))}`.pipe(
+      Effect.map((rows) =>
+        rows.map((r) => ({
+          id: Number(r.id),
+          connection: r.connection,
+          attempts: Number(r.attempts),
+          receivedAt: new Date(Number(r.received_at))
+        }))
+      ),
+      storeErrors("inbox.pending")
+    )
+
+  const advance: InboxPort.InboxShape["advance"] = (connection, entity, updatedAt) =>
+    Effect.gen(function* () {
+      const at = yield* Clock.currentTimeMillis
+      const rows = yield* sql<{
+        entity: string
+      }>`INSERT INTO tkb_entity_clock (connection, entity, updated_at, applied_at)
+        VALUES (${connection}, ${indexableKey(entity)}, ${updatedAt.getTime()}, ${at})
+        ON CONFLICT (connection, entity) DO UPDATE SET updated_at = excluded.updated_at, applied_at = excluded.applied_at
+        WHERE tkb_entity_clock.updated_at <= excluded.updated_at
+        RETURNING entity`
+      return rows.length > 0
+    }).pipe(storeErrors("inbox.advance"))
+
+  const depth: InboxPort.InboxShape["depth"] = sql<{
+    connection: string
+    pending: number
+    dead: number
+  }>`SELECT connection,
+      SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending,
+      SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END) AS dead
+    FROM tkb_inbox WHERE status <> 'done' GROUP BY connection ORDER BY connection`.pipe(
+    Effect.map((rows) =>
+      rows.map((r) => ({ connection: r.connection, pending: Number(r.pending), dead: Number(r.dead) }))
+    ),
+    storeErrors("inbox.depth")
+  )
+
+  const prune: InboxPort.InboxShape["prune"] = (doneBefore) =>
+    sql<{ id: number }>`DELETE FROM tkb_inbox WHERE status = 'done' AND processed_at < ${doneBefore.getTime()}
+      RETURNING id`.pipe(
+      Effect.map((rows) => rows.length),
+      storeErrors("inbox.prune")
+    )
+
+  return { record, recordMalformed, get, process, fail, deadLetter, pending, advance, depth, prune }
+})
+
+/** The inbox as a layer over the current `SqlClient`. */
+export const layer: Layer.Layer<Inbox.Inbox, never, SqlClient.SqlClient> = Layer.effect(Inbox.Inbox, make)
