@@ -1,8 +1,7 @@
 /**
  * ConfigTemplate: the commented starter `tkbridge.yaml` that `tkbridge init` writes. It is valid as
- * written (it runs the in-memory connector as both stock source and shop, so `tkbridge doctor`
- * passes before any real account is added), and every section a seller will need is there,
- * commented out, with what it means.
+ * written (no connection yet, so `tkbridge doctor` passes on a fresh file), and every section a
+ * seller will need is there, commented out, with what it means.
  *
  * @since 0.1.0
  */
@@ -39,11 +38,7 @@ server:
 #     otherApps: [Dianxiaomi]
 
 # One entry per seller account. The name is yours; it appears in webhook URLs and reports.
-connections:
-  warehouse:
-    connector: memory          # stands in for your ERP/WMS until you add it
-  shop:
-    connector: memory
+connections: {}
   # tiktok-uk:
   #   connector: tiktok-shop
   #   licence: "91440300MA5XXXXXXX"
@@ -62,37 +57,45 @@ connections:
   #   config:
   #     appKey: \${FOURPX_APP_KEY}
   #     appSecret: \${FOURPX_APP_SECRET}
+  # The in-memory platform (its sandbox stands in for a shop or an ERP in trials and the demo):
+  # warehouse:
+  #   connector: memory
+  #   config:
+  #     baseUrl: http://127.0.0.1:8790
+  #     clientId: tkbridge
+  #     clientSecret: \${MEMORY_CLIENT_SECRET}
+  #     webhookSecret: \${MEMORY_WEBHOOK_SECRET}
   # A partner connector is named by its npm package (install it beside this file):
   # my-erp:
   #   connector: "@acme/tkbridge-connector-acme-erp"
 
 # The inventory pool: one stock figure per item, shared by every channel.
-pool:
-  items:
-    from: warehouse            # the connection whose catalog defines your items
-  # Pairing channel SKUs with items: equal SKUs pair automatically after stripping these.
-  # pairing:
-  #   ignorePrefixes: ["TT-"]
-  #   ignoreSuffixes: ["-UK"]
-  #   map:
-  #     tiktok-uk:
-  #       "TT-GIFTBOX": [{ item: MUG-01, qty: 1 }, { item: TEA-02, qty: 2 }]   # a bundle
-  # What each channel is shown (all of the pool by default):
-  # channels:
-  #   tiktok-uk: { share: 100, safetyBuffer: 1 }
-  #   shopify-main: { share: 80, floor: 2 }
-  # When an item is down to its last units, only this channel keeps selling it:
-  # lastUnits: { threshold: 3, channel: tiktok-uk }
-  unpaidReservationTtl: 24h    # unpaid orders hold stock this long
-  returns:
-    restock: on_receipt        # on_receipt | on_approval | never
+# pool:
+#   items:
+#     from: warehouse            # the connection whose catalog defines your items
+#   # Pairing channel SKUs with items: equal SKUs pair automatically after stripping these.
+#   pairing:
+#     ignorePrefixes: ["TT-"]
+#     ignoreSuffixes: ["-UK"]
+#     map:
+#       tiktok-uk:
+#         "TT-GIFTBOX": [{ item: MUG-01, qty: 1 }, { item: TEA-02, qty: 2 }]   # a bundle
+#   # What each channel is shown (all of the pool by default):
+#   channels:
+#     tiktok-uk: { share: 100, safetyBuffer: 1 }
+#     shopify-main: { share: 80, floor: 2 }
+#   # When an item is down to its last units, only this channel keeps selling it:
+#   lastUnits: { threshold: 3, channel: tiktok-uk }
+#   unpaidReservationTtl: 24h    # unpaid orders hold stock this long
+#   returns:
+#     restock: on_receipt        # on_receipt | on_approval | never
 
 # What moves where.
-flows:
-  stock:
-    source: warehouse          # where stock levels are read
-    channels: [shop]           # where quantities are published
-    reconcileEvery: 15m        # full comparison, the backstop for anything missed
+flows: {}
+  # stock:
+  #   source: warehouse          # where stock levels are read
+  #   channels: [tiktok-uk, shopify-main]
+  #   reconcileEvery: 15m        # full comparison, the backstop for anything missed
   # orders:
   #   - from: [tiktok-uk, shopify-main]
   #     fulfilment: 4px          # who ships them

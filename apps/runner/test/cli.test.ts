@@ -41,7 +41,7 @@ const serveTls = (cert: string, key: string): Promise<number> =>
     server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port))
   })
 
-/** The starter config, edited as a seller would: a partner shop, the public URL, TLS, a licence, an orders flow. */
+/** The starter config, edited as a seller would: two connections, the public URL, TLS, a licence, the pool and flows. */
 const edit = (starter: string, options: { port: number; publicPort?: number; tls?: boolean }) =>
   starter
     .replace("  port: 8787\n", `  port: ${options.port}\n`)
@@ -58,14 +58,29 @@ const edit = (starter: string, options: { port: number; publicPort?: number; tls
       'licences:\n  "91440300MA5TEST001":\n    name: Test Trading Co.\n    otherApps: [Dianxiaomi, Mabang, Tongtool, Feishu]\n# licences:\n'
     )
     .replace(
-      "  warehouse:\n    connector: memory          # stands in for your ERP/WMS until you add it\n",
-      "  warehouse:\n    connector: tkbridge-connector-fixture\n    config:\n      apiKey: ${FIXTURE_KEY}\n"
+      "connections: {}\n",
+      [
+        "connections:",
+        "  warehouse:",
+        "    connector: tkbridge-connector-fixture",
+        "    config:",
+        "      apiKey: ${FIXTURE_KEY}",
+        "  shop:",
+        "    connector: tkbridge-connector-fixture",
+        '    licence: "91440300MA5TEST001"',
+        "    plan: basic",
+        "    config:",
+        "      apiKey: ${FIXTURE_KEY}",
+        "      region: eu",
+        "pool:",
+        "  items: { from: warehouse }",
+        ""
+      ].join("\n")
     )
     .replace(
-      "  shop:\n    connector: memory\n",
-      '  shop:\n    connector: tkbridge-connector-fixture\n    licence: "91440300MA5TEST001"\n    plan: basic\n    config:\n      apiKey: ${FIXTURE_KEY}\n      region: eu\n'
+      "flows: {}\n",
+      "flows:\n  orders:\n    - from: shop\n  stock:\n    source: warehouse\n    channels: [shop]\n"
     )
-    .replace("flows:\n", "flows:\n  orders:\n    - from: shop\n")
 
 const env = (extra: Record<string, string> = {}) => ({
   FIXTURE_KEY: "fixture-key-123456",
@@ -81,6 +96,7 @@ describe("tkbridge CLI", () => {
     const file = Path.join(dir, "tkbridge.yaml")
     const starter = Fs.readFileSync(file, "utf8")
     expect(starter).toContain("store: sqlite:./data/tkbridge.db")
+    expect((await tkbridge(dir, ["config", "check"])).code).toBe(0)
 
     Fs.writeFileSync(file, "# mine\n")
     const again = await tkbridge(dir, ["init"])
