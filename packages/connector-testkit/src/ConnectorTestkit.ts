@@ -26,11 +26,12 @@
  * @since 0.1.0
  */
 import type { Connector } from "@tkbridge/core"
+import { AccessToken } from "@tkbridge/core"
 import { Cause, Effect, Exit, Layer } from "effect"
 import type { ConnectorUnderTest, FakeChannel } from "./FakeChannel.ts"
 import * as ConformanceErrors from "./internal/ConformanceErrors.ts"
 import type { Check, CheckEnv, ConnectorRequirements, ManifestView } from "./internal/ConformanceKit.ts"
-import { ConformanceFailure, connectorLayer, kitLayer } from "./internal/ConformanceKit.ts"
+import { ConformanceFailure, connectorLayer, Kit, kitLayer } from "./internal/ConformanceKit.ts"
 import * as ConformanceLifecycle from "./internal/ConformanceLifecycle.ts"
 import * as ConformanceReads from "./internal/ConformanceReads.ts"
 import * as ConformanceShipping from "./internal/ConformanceShipping.ts"
@@ -115,6 +116,18 @@ const environment = <C extends Connector.Capability, Config, E1, E2>(
     E1 | E2 | ConformanceFailure
   >
 }
+
+/**
+ * The environment the suites run in, for a connector's own extra tests: the fake, the connector
+ * under test wired to the kit's HTTP client and token provider, and that provider (`AccessToken`).
+ */
+export const layer = <C extends Connector.Capability, Config, E1, E2>(
+  options: SuiteOptions<C, Config, E1, E2>
+): Layer.Layer<FakeChannel | ConnectorUnderTest | AccessToken.AccessToken, E1 | E2 | ConformanceFailure> =>
+  Layer.effect(
+    AccessToken.AccessToken,
+    Effect.map(Kit, (kit) => kit.provider)
+  ).pipe(Layer.provideMerge(environment(options, true)))
 
 const failureMessage = (cause: Cause.Cause<unknown>): string => {
   const failure = Cause.failureOption(cause)
