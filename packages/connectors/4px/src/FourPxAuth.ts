@@ -38,8 +38,13 @@ export const toTokenSet = (
   refreshTtlDays: number,
   previous?: AccessToken.TokenSet
 ): AccessToken.TokenSet => {
-  const fresh = data.refresh_token !== undefined && data.refresh_token !== null && data.refresh_token !== ""
-  const refreshToken = fresh ? Redacted.make(data.refresh_token as string) : previous?.refreshToken
+  const returned = data.refresh_token ?? undefined
+  // A refresh that hands back the same refresh token does not extend its life.
+  const fresh =
+    returned !== undefined &&
+    returned !== "" &&
+    (previous?.refreshToken === undefined || Redacted.value(previous.refreshToken) !== returned)
+  const refreshToken = fresh ? Redacted.make(returned) : previous?.refreshToken
   const refreshLifetime = data.refresh_token_expires_in ?? undefined
   const refreshExpiresAt =
     refreshLifetime !== undefined && refreshLifetime > 0
@@ -89,18 +94,25 @@ export const readToken = (
       if (Option.isSome(inner)) return Effect.succeed(inner.value)
       return transient("4PX token endpoint answered success without an access_token")
     }
+    const failure: FourPxError.Failure = {
+      method: "accessToken/get",
+      errors: (env.errors ?? []).map(normaliseError),
+      msg: env.msg ?? undefined,
+      httpStatus: result.status,
+      exchange: result.exchange,
+      connection
+    }
+    const mapped = FourPxError.fromFailure(failure, context)
+    // Only waiting can cure a busy or failing token host; any other refusal is final for this grant.
+    if (mapped._tag === "RateLimited" || mapped._tag === "Transient") return Effect.fail(mapped)
     return Effect.fail(
-      FourPxError.fromFailure(
-        {
-          method: "accessToken/get",
-          errors: (env.errors ?? []).map(normaliseError),
-          msg: env.msg ?? undefined,
-          httpStatus: result.status,
-          exchange: result.exchange,
-          connection
-        },
-        context
-      )
+      new Errors.Rejected({
+        code: mapped.code ?? "unknown",
+        connection,
+        httpStatus: result.status,
+        exchange: result.exchange,
+        message: `4PX token endpoint refused the request: ${FourPxError.describe(failure)}`
+      })
     )
   }
   const oauthError = json as { readonly error?: unknown; readonly error_description?: unknown }
