@@ -38,7 +38,8 @@ export const capabilityScopes = {
   "catalog.pull": ["read_products"],
   "stock.push": ["write_inventory"],
   "stock.pull": ["read_inventory"],
-  "orders.pull": ["read_orders"],
+  // read_products: a line's variant (how a line without a SKU is still named) is a product type.
+  "orders.pull": ["read_orders", "read_products"],
   "orders.webhook": ["read_orders"],
   "fulfillment.push": ["read_orders", "write_merchant_managed_fulfillment_orders"],
   "locations.pull": ["read_locations"]

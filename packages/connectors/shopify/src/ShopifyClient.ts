@@ -123,36 +123,49 @@ export const make = (config: ShopifyConfig): Effect.Effect<ShopifyClientShape, n
       exchange: result?.exchange
     })
 
-    /** Waits until the bucket can cover `cost`, then reserves it. */
-    const pace = (cost: number): Effect.Effect<void, Errors.RateLimited> =>
-      gate.withPermits(1)(
-        Effect.gen(function* () {
-          const current = yield* Ref.get(state)
-          if (Option.isNone(current)) return
-          const b = current.value
-          const now = yield* Clock.currentTimeMillis
-          const need = Math.min(cost, b.maximumAvailable)
-          const available = refill(b, now)
-          let at = now
-          if (need > available) {
-            const waitMs = Math.ceil(((need - available) / b.restoreRate) * 1000)
-            if (!(b.restoreRate > 0) || waitMs > config.maxThrottleWaitMs) {
-              return yield* new Errors.RateLimited({
-                connection,
-                code: "COST_BUDGET",
-                message: `the cost bucket holds ${Math.floor(available)} of the ${need} points this call needs`,
-                retryAfter: Duration.millis(b.restoreRate > 0 ? waitMs : config.rateLimitBackoffMs)
-              })
-            }
-            yield* Effect.logDebug(`waiting ${waitMs} ms for the Shopify cost bucket to refill`)
-            yield* Effect.sleep(Duration.millis(waitMs))
-            at = yield* Clock.currentTimeMillis
+    /** Waits until the bucket can cover `cost`, then reserves it. Runs while holding the gate. */
+    const reserve = (cost: number): Effect.Effect<void, Errors.RateLimited> =>
+      Effect.gen(function* () {
+        const current = yield* Ref.get(state)
+        if (Option.isNone(current)) return
+        const b = current.value
+        const now = yield* Clock.currentTimeMillis
+        const need = Math.min(cost, b.maximumAvailable)
+        const available = refill(b, now)
+        let at = now
+        if (need > available) {
+          const waitMs = Math.ceil(((need - available) / b.restoreRate) * 1000)
+          if (!(b.restoreRate > 0) || waitMs > config.maxThrottleWaitMs) {
+            return yield* new Errors.RateLimited({
+              connection,
+              code: "COST_BUDGET",
+              message: `the cost bucket holds ${Math.floor(available)} of the ${need} points this call needs`,
+              retryAfter: Duration.millis(b.restoreRate > 0 ? waitMs : config.rateLimitBackoffMs)
+            })
           }
-          yield* Ref.set(
-            state,
-            Option.some({ ...b, currentlyAvailable: Math.max(0, refill(b, at) - need), at })
+          yield* Effect.logDebug(`waiting ${waitMs} ms for the Shopify cost bucket to refill`)
+          yield* Effect.sleep(Duration.millis(waitMs))
+          at = yield* Clock.currentTimeMillis
+        }
+        yield* Ref.set(state, Option.some({ ...b, currentlyAvailable: Math.max(0, refill(b, at) - need), at }))
+      })
+
+    /**
+     * Runs `call` once the bucket can cover `cost`. Calls reserve one at a time; while the bucket is
+     * still unknown (no answer yet) a call holds the gate until Shopify has reported it, so a burst
+     * of first calls cannot overdraw a bucket nobody has seen.
+     */
+    const paced = <A, E>(cost: number, call: Effect.Effect<A, E>): Effect.Effect<A, E | Errors.RateLimited> =>
+      Effect.flatMap(
+        gate.withPermits(1)(
+          Effect.flatMap(
+            Ref.get(state),
+            (known): Effect.Effect<Option.Option<A>, E | Errors.RateLimited> =>
+              Option.isNone(known) ? Effect.map(call, Option.some) : Effect.as(reserve(cost), Option.none<A>())
           )
-        })
+        ),
+        (done: Option.Option<A>): Effect.Effect<A, E | Errors.RateLimited> =>
+          Option.isSome(done) ? Effect.succeed(done.value) : call
       )
 
     const learn = (document: Document, variables: Variables, at: number, reported: Cost) =>
@@ -222,17 +235,19 @@ export const make = (config: ShopifyConfig): Effect.Effect<ShopifyClientShape, n
       variables: Variables,
       data: Schema.Schema<A, I>
     ): Effect.Effect<A, Errors.ConnectorError> =>
-      Effect.gen(function* () {
-        yield* pace(estimateNow(document, variables))
-        const body = JSON.stringify({ query: document.query, variables, operationName: document.operationName })
-        const request = HttpClientRequest.post(url).pipe(
-          HttpClientRequest.setHeader("x-shopify-access-token", AccessToken.reveal(token)),
-          HttpClientRequest.setHeader("accept", "application/json"),
-          HttpClientRequest.bodyText(body, "application/json")
-        )
-        const result = yield* http.send(request, { secrets: [token.accessToken] })
-        return yield* interpret(result, document, variables, data)
-      }).pipe(Effect.withSpan("shopify.graphql", { attributes: { "graphql.operation": document.operationName } }))
+      paced(
+        estimateNow(document, variables),
+        Effect.gen(function* () {
+          const body = JSON.stringify({ query: document.query, variables, operationName: document.operationName })
+          const request = HttpClientRequest.post(url).pipe(
+            HttpClientRequest.setHeader("x-shopify-access-token", AccessToken.reveal(token)),
+            HttpClientRequest.setHeader("accept", "application/json"),
+            HttpClientRequest.bodyText(body, "application/json")
+          )
+          const result = yield* http.send(request, { secrets: [token.accessToken] })
+          return yield* interpret(result, document, variables, data)
+        })
+      ).pipe(Effect.withSpan("shopify.graphql", { attributes: { "graphql.operation": document.operationName } }))
 
     const run = <A, I>(
       document: Document,

@@ -72,8 +72,8 @@ export const ShopifyConfig = Schema.Struct({
   stockPullQuantity: Schema.optionalWith(Schema.Literal("on_hand", "available"), { default: () => "on_hand" as const }),
   /** Page size of catalog and location reads (1–250). */
   pageSize: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 250)), { default: () => 100 }),
-  /** Orders per page of `orders.pull` (1–50; each order carries up to 20 lines in the same call). */
-  ordersPageSize: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 50)), { default: () => 10 }),
+  /** Orders per page of `orders.pull` (1–10: each order carries up to 20 lines, and a query may cost at most 1,000 points). */
+  ordersPageSize: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 10)), { default: () => 10 }),
   /** Read the shipping address (needs protected customer data approval on public apps). */
   includeShippingAddress: Schema.optionalWith(Schema.Boolean, { default: () => true }),
   /** Let Shopify email the buyer when tracking is written back. */

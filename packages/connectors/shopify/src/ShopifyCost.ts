@@ -5,8 +5,9 @@
  *
  * Rules: a scalar or enum field costs 0, an object field 1 plus its selection, a connection
  * (a field sized by `first`/`last` whose selection reads `nodes` or `edges`) 2 plus `first` × one
- * node, a list sized by `first`/`last` or `ids` that many times one item, any other list one item,
- * and a mutation field 10. Shopify computes the requested cost before running a query and the actual
+ * node (1 plus its selection: `products(first: 10) { nodes { title } }` costs 12, Shopify's own
+ * example), a list sized by `first`/`last` or `ids` that many times one item, any other list one
+ * item, and a mutation field 10. Shopify computes the requested cost before running a query and the actual
  * cost after (from what came back), charges the first and refunds the difference.
  *
  * The exact weights Shopify applies to each field are not published; these are the documented
@@ -98,7 +99,7 @@ const fieldsOf = (set: SelectionSetNode | undefined, w: Walk): ReadonlyArray<Fie
 const isConnection = (field: FieldNode, w: Walk) =>
   fieldsOf(field.selectionSet, w).some((f) => f.name.value === "nodes" || f.name.value === "edges")
 
-/** The cost of one node of a connection: its `nodes { … }` or `edges { node { … } }` selection. */
+/** The cost of one node of a connection (an object: 1 plus its `nodes { … }` or `edges { node { … } }` selection). */
 const nodeSelectionCost = (field: FieldNode, w: Walk): number => {
   let cost = 0
   for (const f of fieldsOf(field.selectionSet, w)) {
@@ -109,7 +110,7 @@ const nodeSelectionCost = (field: FieldNode, w: Walk): number => {
       }
     }
   }
-  return cost
+  return 1 + cost
 }
 
 const fieldCost = (field: FieldNode, w: Walk): number => {
@@ -169,7 +170,7 @@ const actualField = (field: FieldNode, value: unknown, w: Walk): number => {
       const list = record[key]
       if (!Array.isArray(list)) continue
       if (f.name.value === "nodes") {
-        cost = Math.max(cost, 2 + list.reduce<number>((s, n) => s + actualSelection(f.selectionSet, n, w), 0))
+        cost = Math.max(cost, 2 + list.reduce<number>((s, n) => s + (n === null ? 0 : 1 + actualSelection(f.selectionSet, n, w)), 0))
       } else if (f.name.value === "edges") {
         const node = fieldsOf(f.selectionSet, w).find((e) => e.name.value === "node")
         if (node === undefined) continue
@@ -178,7 +179,10 @@ const actualField = (field: FieldNode, value: unknown, w: Walk): number => {
           cost,
           2 +
             list.reduce<number>(
-              (s, e) => s + actualSelection(node.selectionSet, (e as Record<string, unknown> | null)?.[nodeKey], w),
+              (s, e) => {
+                const n = (e as Record<string, unknown> | null)?.[nodeKey]
+                return s + (n == null ? 0 : 1 + actualSelection(node.selectionSet, n, w))
+              },
               0
             )
         )

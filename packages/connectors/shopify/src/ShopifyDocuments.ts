@@ -324,3 +324,13 @@ export const all: ReadonlyArray<Document> = [
   FulfillmentOrderLines,
   FulfillmentCreate
 ]
+
+/** The documents each capability sends (a test derives each capability's minimal scopes from them). */
+export const byCapability: Readonly<Record<string, ReadonlyArray<Document>>> = {
+  "catalog.pull": [CatalogVariants],
+  "stock.push": [StockSet, StockAvailable, DefaultLocation],
+  "stock.pull": [StockLevels, ItemLevels],
+  "orders.pull": [OrdersPage, OrderGet, OrderLines],
+  "fulfillment.push": [FulfillmentState, FulfillmentOrdersPage, FulfillmentOrderLines, FulfillmentCreate],
+  "locations.pull": [Locations]
+}

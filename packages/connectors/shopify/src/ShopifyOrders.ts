@@ -24,6 +24,9 @@ import * as Documents from "./ShopifyDocuments.ts"
 import { legacyId, toGid } from "./ShopifyGid.ts"
 import * as Wire from "./ShopifySchema.ts"
 
+/** Orders per page at most: each costs up to 84 points with 20 lines, under the 1,000-point cap. */
+export const maxOrdersPerPage = 10
+
 /** Lines read with each order, and per page of the remaining lines. */
 export const linesPerPage = { first: 20, more: 100 } as const
 
@@ -347,7 +350,7 @@ export const make = (client: ShopifyClientShape, connection: string): Connector.
 
   const list = (query: Connector.PullQuery): Effect.Effect<Connector.Page<Order.Order>, Errors.ConnectorError> =>
     Effect.gen(function* () {
-      const first = Math.min(50, Math.max(1, Math.floor(query.pageSize ?? config.ordersPageSize)))
+      const first = Math.min(maxOrdersPerPage, Math.max(1, Math.floor(query.pageSize ?? config.ordersPageSize)))
       const data = yield* client.run(
         Documents.OrdersPage,
         {
