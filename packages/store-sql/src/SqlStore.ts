@@ -36,12 +36,40 @@ export const parseLocation = (url: string): StoreLocation | undefined => {
   return undefined
 }
 
-/** Brings the schema up to date. Idempotent; on PostgreSQL concurrent runners serialise on the migrations table lock. */
+const runMigrations = Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: "tkb_migrations" })
+
+// Arbitrary, fixed: the advisory lock every tkbridge runner takes while migrating.
+const migrationLockKey = 7_420_190_315
+
+/**
+ * Brings the schema up to date. Idempotent. On PostgreSQL concurrent runners serialise on the
+ * migrations table lock; the table itself is created under a transaction-scoped advisory lock, since
+ * two runners starting on a fresh database would otherwise race creating it
+ * (`pg_type_typname_nsp_index` duplicate key).
+ */
 export const migrate: Effect.Effect<
   ReadonlyArray<readonly [number, string]>,
   Migrator.MigrationError | SqlError,
   SqlClient.SqlClient
-> = Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: "tkb_migrations" })
+> = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql.onDialectOrElse({
+    pg: () =>
+      sql
+        .withTransaction(
+          Effect.zipRight(
+            sql`SELECT pg_advisory_xact_lock(${migrationLockKey})`,
+            // The same definition the migrator would create.
+            sql`CREATE TABLE IF NOT EXISTS tkb_migrations (
+              migration_id integer primary key,
+              created_at timestamp with time zone not null default now(),
+              name text not null
+            )`
+          )
+        )
+        .pipe(Effect.zipRight(runMigrations)),
+    orElse: () => runMigrations
+  })
+)
 
 /** Options for the embedded SQLite store. */
 export interface SqliteOptions {
