@@ -317,13 +317,17 @@ export const fromWebhook = (order: Wire.WebhookOrder, connection: string): Eithe
   )
 }
 
-const isoSeconds = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z")
+const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
 
-/** The search query of an incremental pull (`updated_at:>='…' AND updated_at:<='…'`). */
+/**
+ * The search query of an incremental pull (`updated_at:>='…' AND updated_at:<='…'`). Shopify's
+ * search works in whole seconds: the window is widened to whole seconds on both sides, so a change
+ * is read twice rather than missed (the inbox keeps the newer version).
+ */
 export const updatedQuery = (since: Date | undefined, until: Date | undefined): string | null => {
   const parts: Array<string> = []
-  if (since !== undefined) parts.push(`updated_at:>='${isoSeconds(since)}'`)
-  if (until !== undefined) parts.push(`updated_at:<='${isoSeconds(until)}'`)
+  if (since !== undefined) parts.push(`updated_at:>='${isoSeconds(Math.floor(since.getTime() / 1000) * 1000)}'`)
+  if (until !== undefined) parts.push(`updated_at:<='${isoSeconds(Math.ceil(until.getTime() / 1000) * 1000)}'`)
   return parts.length === 0 ? null : parts.join(" AND ")
 }
 
