@@ -66,13 +66,20 @@ export const command = Command.make(
             exitCode: 2
           })
         }
-        const state = yield* StoreWiring.state(loaded)
-        if (Option.isNone(state)) {
-          return yield* new CliFailure({
-            message: "the store cannot keep tokens in this build, so the authorization would be lost — not starting it",
-            exitCode: 1
-          })
-        }
+        // Open the store before sending the seller to the platform: a code can be exchanged only once.
+        const state = yield* StoreWiring.state(loaded, "write").pipe(
+          Effect.flatMap(
+            Option.match({
+              onNone: () => Effect.fail(new CliFailure({ message: "the store cannot keep tokens", exitCode: 1 })),
+              onSome: Effect.succeed
+            })
+          ),
+          Effect.mapError((e) =>
+            e._tag === "CliFailure"
+              ? e
+              : new CliFailure({ message: `${e.message} — not starting the authorization`, exitCode: 1 })
+          )
+        )
         const services = yield* resolved.loaded.connector.make(resolved.config).pipe(
           Effect.provideService(AccessToken.AccessToken, notYetAuthorized),
           Effect.provideService(Connector.ConnectionContext, { connection }),
@@ -106,7 +113,7 @@ export const command = Command.make(
           .pipe(
             Effect.mapError((e) => new CliFailure({ message: `the code exchange failed: ${e.message}`, exitCode: 1 }))
           )
-        yield* state.value
+        yield* state
           .saveToken(connection, tokens)
           .pipe(
             Effect.mapError((e) => new CliFailure({ message: `cannot store the token: ${e.message}`, exitCode: 1 }))

@@ -55,7 +55,18 @@ export const command = Command.make(
       json,
       Effect.gen(function* () {
         const loaded = yield* loadConfig(configFile(config))
-        const state = yield* StoreWiring.state(loaded)
+        // A store that cannot be opened still lets every other check run; token and quota checks say why.
+        const state = yield* StoreWiring.state(loaded, "read").pipe(
+          Effect.catchAll((error) =>
+            Effect.succeed(
+              Option.some({
+                token: () => Effect.fail(error),
+                saveToken: () => Effect.fail(error),
+                quotaToday: () => Effect.fail(error)
+              })
+            )
+          )
+        )
         const report = yield* Doctor.run(loaded, {
           state: Option.getOrUndefined(state),
           timeoutMs: timeout * 1000

@@ -10,5 +10,13 @@ import { fileURLToPath } from "node:url"
 export default function setup(): void {
   const dir = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../..")
   const tsc = createRequire(Path.join(dir, "../../package.json")).resolve("typescript/bin/tsc")
-  execFileSync(process.execPath, [tsc, "-b", "tsconfig.src.json"], { cwd: dir, stdio: "inherit" })
+  // The memory connector is loaded by the binary from its built entry, like any installed package.
+  execFileSync(
+    process.execPath,
+    [tsc, "-b", "tsconfig.src.json", "../../packages/connectors/memory/tsconfig.src.json"],
+    {
+      cwd: dir,
+      stdio: "inherit"
+    }
+  )
 }
