@@ -169,7 +169,8 @@ describe("ConnectorHttp classifies answers", () => {
       const html = yield* classify(get("/text"))
       expect(tagOf(html)).toBe("Transient")
       if (html !== "ok") expect(html.message).toBe("HTTP 200 with a body that is not JSON")
-      sandbox.fault("ok", { status: 200, body: { id: 576461413038785752 }, times: 1 })
+      // A 64-bit id sent as a JSON number: it must be refused, not rounded.
+      sandbox.fault("ok", { status: 200, body: '{"id":576461413038785752}', times: 1 })
       const numeric = yield* classify(get("/ok"))
       expect(tagOf(numeric)).toBe("Transient")
       if (numeric !== "ok") expect(numeric.message).toMatch(/unexpected body.*Expected string/s)
