@@ -22,7 +22,7 @@ import type { FourPxConfigInput } from "../FourPxConfig.ts"
 import { defaultMethodVersions, methods } from "./FourPxSandboxApi.ts"
 import type { IssuedToken } from "./FourPxSandboxAuth.ts"
 import { AuthServer } from "./FourPxSandboxAuth.ts"
-import type { ErrorKeys } from "./FourPxSandboxGateway.ts"
+import type { ErrorKeys, MethodFault } from "./FourPxSandboxGateway.ts"
 import { Gateway } from "./FourPxSandboxGateway.ts"
 import * as FourPxSandboxLabel from "./FourPxSandboxLabel.ts"
 import type { Consignment, Lifecycle, Product, Status, TimedScan } from "./FourPxSandboxState.ts"
@@ -353,11 +353,14 @@ export class FourPxSandbox {
   /**
    * Injects a fault. `target` is a FOP method (`ds.xms.order.create`, `tr.order.tracking.get` …,
    * after the method check, so other methods are untouched) or a harness route (`gateway` — every
-   * method, `oauth.token`, `oauth.authorize`, `label.file`, or `*`).
+   * method, `oauth.token`, `oauth.authorize`, `label.file`, or `*`). On a method, `afterEffect: true`
+   * lets the call take effect and loses only its answer.
    */
-  fault(target: string, fault: SandboxServer.Fault): void {
-    if (harnessRoutes.has(target)) this.server.fault(target, fault)
-    else this.gateway.fault(target, fault)
+  fault(target: string, fault: MethodFault): void {
+    if (harnessRoutes.has(target)) {
+      if (fault.afterEffect) throw new Error(`afterEffect faults target a FOP method, not the route "${target}"`)
+      this.server.fault(target, fault)
+    } else this.gateway.fault(target, fault)
   }
 
   /** A fault answering a 4PX error envelope with HTTP 200, e.g. `000020`, `000017`, `DS000006`. */

@@ -102,8 +102,16 @@ const messages = {
 /** The five signed system parameters, in ascending order. */
 const signedNames = ["app_key", "format", "method", "timestamp", "v"] as const
 
+/**
+ * A fault on one method. With `afterEffect` the method runs first and only its answer is replaced:
+ * the parcel is created (or cancelled) but the caller never learns it — the case idempotency is for.
+ */
+export interface MethodFault extends SandboxServer.Fault {
+  readonly afterEffect?: boolean | undefined
+}
+
 interface ActiveFault {
-  readonly fault: SandboxServer.Fault
+  readonly fault: MethodFault
   remaining: number
 }
 
@@ -157,7 +165,7 @@ export class Gateway {
   }
 
   /** Injects a fault on one method. `drop` needs the harness (fault the `gateway` route instead). */
-  fault(method: string, fault: SandboxServer.Fault): void {
+  fault(method: string, fault: MethodFault): void {
     if (fault.drop) throw new Error(`drop faults cannot target one method; inject them on the "gateway" route`)
     const list = this.faults.get(method) ?? []
     list.push({ fault, remaining: fault.times ?? Number.POSITIVE_INFINITY })
@@ -175,7 +183,7 @@ export class Gateway {
     return (this.faults.get(method) ?? []).some((f) => f.remaining > 0)
   }
 
-  private takeFault(method: string): SandboxServer.Fault | undefined {
+  private takeFault(method: string): MethodFault | undefined {
     for (const key of [method, "*"]) {
       for (const active of this.faults.get(key) ?? []) {
         if (active.remaining <= 0) continue
@@ -241,10 +249,22 @@ export class Gateway {
       )
     }
     const fault = this.takeFault(method)
-    if (fault !== undefined) {
+    if (fault !== undefined && !fault.afterEffect) {
       const answer = await this.applyFault(fault)
       if (answer !== undefined) return answer
     }
+    const answer = await this.checked(request, spec, method, language)
+    if (fault?.afterEffect) return (await this.applyFault(fault)) ?? answer
+    return answer
+  }
+
+  private async checked(
+    request: SandboxServer.SandboxRequest,
+    spec: MethodSpec,
+    method: string,
+    language: Language
+  ): Promise<SandboxServer.SandboxResponse> {
+    const q = request.query
     if (q.get("app_key") !== this.options.appKey) {
       return this.failure("000013", "app_key校验失败", "app_key validation failed", language)
     }
