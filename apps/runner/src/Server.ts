@@ -16,7 +16,7 @@ import * as Http from "node:http"
 import * as Https from "node:https"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Webhook } from "@tkbridge/core"
+import { Webhook, WebhookEdge } from "@tkbridge/core"
 import type { Redacted } from "effect"
 import { Context, Effect, Layer, Option } from "effect"
 import * as Metrics from "./Metrics.ts"
@@ -33,6 +33,21 @@ export class WebhookIngress extends Context.Tag("tkbridge/WebhookIngress")<
   WebhookIngress,
   { readonly handle: (connection: string, request: Webhook.WebhookRequest) => Effect.Effect<IngressResult> }
 >() {}
+
+/**
+ * The sync-state store's webhook edge as the server's ingress: verify, record in the inbox, answer.
+ * The answer carries the outcome (`stored`, `duplicate`, `unauthorized` …) and never a secret.
+ */
+export const ingressFromEdge: Layer.Layer<WebhookIngress, never, WebhookEdge.WebhookEdge> = Layer.effect(
+  WebhookIngress,
+  Effect.map(WebhookEdge.WebhookEdge, (edge) => ({
+    handle: (connection, request) =>
+      Effect.map(edge.receive(connection, request), (r) => ({
+        status: r.status,
+        body: { outcome: r.outcome, ...(r.message !== undefined ? { message: r.message } : {}) }
+      }))
+  }))
+)
 
 /** A readiness check shown by `/healthz`. */
 export interface HealthCheck {

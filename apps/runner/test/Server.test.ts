@@ -1,5 +1,9 @@
+import * as Crypto from "node:crypto"
+import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { ChannelEvent, Webhook, WebhookEdge } from "@tkbridge/core"
+import { SqlInbox, SqlStore, SqlTesting } from "@tkbridge/store-sql"
+import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { mask } from "../src/Log.ts"
 import * as Metrics from "../src/Metrics.ts"
 import * as SelfTest from "../src/SelfTest.ts"
@@ -88,6 +92,56 @@ describe("Server", () => {
       const health = await fetch(`${base}/healthz`)
       expect([health.status, ((await health.json()) as { status?: string }).status]).toEqual([200, "ok"])
     })
+  })
+})
+
+describe("Server with the store's webhook edge", () => {
+  it("stores a signed delivery once in the inbox, answers a redelivery as a duplicate and refuses a forgery", async () => {
+    const secret = "edge-secret"
+    const receiver = {
+      verify: (request: Webhook.WebhookRequest) => {
+        const given = request.headers["x-sig"] ?? ""
+        const want = Crypto.createHmac("sha256", secret).update(request.rawBody).digest("hex")
+        return given.length === want.length && Crypto.timingSafeEqual(Buffer.from(given), Buffer.from(want))
+          ? Effect.void
+          : Effect.fail(new Webhook.WebhookRejected({ reason: "bad_signature", message: "signature does not match" }))
+      },
+      decode: (request: Webhook.WebhookRequest) => {
+        const body = JSON.parse(new TextDecoder().decode(request.rawBody)) as { id: string; topic: string }
+        return Effect.succeed({
+          dedupeKey: body.id,
+          topic: body.topic,
+          events: [ChannelEvent.Unhandled.make({ topic: body.topic })]
+        })
+      }
+    }
+    const store = Layer.provideMerge(Layer.effectDiscard(SqlStore.migrate.pipe(Effect.orDie)), SqlTesting.sqlite)
+    const edge = Server.ingressFromEdge.pipe(
+      Layer.provide(WebhookEdge.layer()),
+      Layer.provide(WebhookEdge.receivers({ shop: receiver })),
+      Layer.provide(SqlInbox.layer),
+      Layer.provideMerge(store)
+    )
+    const runtime = ManagedRuntime.make(edge)
+    const ingress = await runtime.runPromise(Effect.context<Server.WebhookIngress>())
+    try {
+      await withServer(Layer.succeedContext(ingress), async (base) => {
+        const body = JSON.stringify({ id: "evt-576461413038785752", topic: "order.created" })
+        const sig = Crypto.createHmac("sha256", secret).update(body).digest("hex")
+        const first = await post(`${base}/webhooks/shop`, body, { "x-sig": sig })
+        expect([first.status, await first.json()]).toEqual([200, { outcome: "stored" }])
+        const again = await post(`${base}/webhooks/shop`, body, { "x-sig": sig })
+        expect([again.status, ((await again.json()) as { outcome: string }).outcome]).toEqual([200, "duplicate"])
+        const forged = await post(`${base}/webhooks/shop`, body.replace("created", "cancelled"), { "x-sig": sig })
+        expect(forged.status).toBe(401)
+      })
+      const rows = await runtime.runPromise(
+        Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ n: number }>`SELECT COUNT(*) AS n FROM tkb_inbox`)
+      )
+      expect(Number(rows[0]?.n)).toBe(1)
+    } finally {
+      await runtime.dispose()
+    }
   })
 })
 
