@@ -3,9 +3,9 @@
  * the store's `SqlClient`, cluster `Sharding` with SQL message storage, and a `WorkflowEngine` — so
  * every entity, cron and workflow runs unchanged in either mode:
  *
- * - `embedded(file)`: one process, one SQLite file, `SingleRunner`. The process takes an exclusive
- *   OS-level lock first (`EmbeddedLock`), because the cluster's SQLite lock table would let a second
- *   process with the same runner address own every shard too.
+ * - `embedded(file)`: one process, one SQLite file, `SingleRunner`. The store takes an exclusive
+ *   OS-level lock on the file first (`StoreLock`), which the cluster needs too: its SQLite lock table
+ *   would let a second process with the same runner address own every shard as well.
  * - `scaleOut({ url, runnerAddress })`: several processes on PostgreSQL, connected by the cluster's
  *   socket transport, sharing shards through session advisory locks. The cluster gets its own
  *   connection pool with PostgreSQL's default `int8` parsing: its message ids are 64-bit snowflakes,
@@ -21,13 +21,13 @@ import { NodeClusterSocket } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import type { WorkflowEngine } from "@effect/workflow"
-import { SqlStore } from "@tkbridge/store-sql"
+import { SqlStore, SqlSyncState } from "@tkbridge/store-sql"
 import { Layer, Option, Redacted } from "effect"
-import * as EmbeddedLock from "./EmbeddedLock.ts"
 
-/** What a composition root provides: the store and the cluster running over it. */
+/** What a composition root provides: the store, its sync-state repositories and the cluster running over it. */
 export type ClusterServices =
   | SqlClient.SqlClient
+  | SqlSyncState.Services
   | Sharding.Sharding
   | MessageStorage.MessageStorage
   | WorkflowEngine.WorkflowEngine
@@ -36,6 +36,7 @@ export type ClusterServices =
 export type StoreError =
   | Layer.Layer.Error<ReturnType<typeof SqlStore.layerSqlite>>
   | Layer.Layer.Error<ReturnType<typeof SqlStore.layerPg>>
+  | Layer.Layer.Error<ReturnType<typeof SqlSyncState.layer>>
 
 /** Cluster tuning shared by both roots. */
 export type ClusterTuning = Partial<ShardingConfig["Type"]>
@@ -59,17 +60,12 @@ export interface EmbeddedOptions {
  * One process on one SQLite file: the single-owner lock, the migrated store, and a single runner
  * whose messages, replies and shard locks live in the same file.
  */
-export const embedded = (
-  options: string | EmbeddedOptions
-): Layer.Layer<ClusterServices, EmbeddedLock.EmbeddedLockHeld | StoreError> => {
+export const embedded = (options: string | EmbeddedOptions): Layer.Layer<ClusterServices, StoreError> => {
   const { filename, tuning } = typeof options === "string" ? { filename: options, tuning: undefined } : options
   const runner = ClusterWorkflowEngine.layer.pipe(
     Layer.provideMerge(SingleRunner.layer({ runnerStorage: "sql", shardingConfig: { ...defaultTuning, ...tuning } }))
   )
-  return runner.pipe(
-    Layer.provideMerge(SqlStore.layerSqlite({ filename })),
-    Layer.provide(EmbeddedLock.layer(filename))
-  )
+  return Layer.merge(runner, SqlSyncState.layer()).pipe(Layer.provideMerge(SqlStore.layerSqlite({ filename })))
 }
 
 /** Options for one scale-out runner. */
@@ -107,7 +103,7 @@ export const scaleOut = (options: ScaleOutOptions): Layer.Layer<ClusterServices,
     ),
     Layer.provide(clusterSql)
   )
-  return runner.pipe(
+  return Layer.merge(runner, SqlSyncState.layer()).pipe(
     Layer.provideMerge(SqlStore.layerPg({ url, maxConnections: options.maxConnections, applicationName: "tkbridge" }))
   )
 }

@@ -85,6 +85,52 @@ export const backoffMs = (options: Options, attempt: number, random: number): nu
   return Math.round(ceiling / 2 + (ceiling / 2) * random)
 }
 
+/** What to do after one failed attempt, for callers that keep their retry state durably (the outbox). */
+export type Decision =
+  /** Try again at `at` (back-off, or a short Retry-After). */
+  | { readonly _tag: "Retry"; readonly at: Date }
+  /** Stop until `until`: the platform suspended the app, or asked for a long wait. */
+  | { readonly _tag: "Defer"; readonly until: Date }
+  /** Refresh the token, then try again. */
+  | { readonly _tag: "Refresh" }
+  /** The authorization is gone: pause the connection, keep the work. */
+  | { readonly _tag: "Pause" }
+  /** Dead-letter it: refused for good, or the budget is spent. */
+  | { readonly _tag: "Dead"; readonly exhausted: boolean }
+
+/**
+ * The decision for `error` on failure number `failures` (1 for the first), at business time `now`,
+ * with `random` in [0, 1) for the jitter. Rate-limit waits never count towards the budget.
+ */
+export const decide = (
+  error: ConnectorError.ConnectorError,
+  input: { readonly failures: number; readonly now: Date; readonly random: number; readonly policy?: Partial<Options> }
+): Decision => {
+  const policy = { ...defaults, ...input.policy }
+  switch (ConnectorError.disposition(error)) {
+    case "dead":
+      return { _tag: "Dead", exhausted: false }
+    case "pause":
+      return { _tag: "Pause" }
+    case "refresh":
+      return { _tag: "Refresh" }
+    case "wait": {
+      const wait = Option.fromNullable(ConnectorError.waitFor(error, input.now)).pipe(
+        Option.map(Duration.toMillis),
+        Option.getOrElse(() => policy.baseDelayMs)
+      )
+      const at = new Date(input.now.getTime() + wait)
+      return error._tag === "Suspended" || wait > policy.inlineWaitMs
+        ? { _tag: "Defer", until: at }
+        : { _tag: "Retry", at }
+    }
+    case "retry":
+      return input.failures >= policy.maxAttempts
+        ? { _tag: "Dead", exhausted: true }
+        : { _tag: "Retry", at: new Date(input.now.getTime() + backoffMs(policy, input.failures, input.random)) }
+  }
+}
+
 /** A defect thrown by a connector is a bug there; it is retried like a transient failure and ends dead with its text. */
 const defectAsTransient = (cause: Cause.Cause<never>): ConnectorError.ConnectorError =>
   new ConnectorError.Transient({ message: `connector failed unexpectedly: ${Cause.pretty(cause).slice(0, 2000)}` })

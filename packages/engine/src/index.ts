@@ -7,13 +7,17 @@
  * @since 0.1.0
  */
 
+/** Serialised OAuth refresh per connection, and the engine's access-token provider. */
+export * as ConnectionAuth from "./ConnectionAuth.ts"
 /** The configured connections: connector instances, manifests and config by connection id. */
 export * as ConnectionRegistry from "./ConnectionRegistry.ts"
-/** Exactly one process per embedded SQLite file. */
-export * as EmbeddedLock from "./EmbeddedLock.ts"
+/** Operator alerts: re-authorization needed, dead letters, suspensions. */
+export * as EngineAlerts from "./EngineAlerts.ts"
 /** Business time, swappable for a faster clock in tests and the demo. */
 export * as EngineClock from "./EngineClock.ts"
 /** The composition roots: `embedded(file)` and `scaleOut({ url, runnerAddress })`. */
 export * as EngineCluster from "./EngineCluster.ts"
 /** What the engine does when a partner call fails, by error class. */
 export * as RetryPolicy from "./RetryPolicy.ts"
+/** Coalesced, batched, quota-aware stock pushes per listing. */
+export * as StockPusher from "./StockPusher.ts"
