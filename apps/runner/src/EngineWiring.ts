@@ -5,7 +5,9 @@
  *
  * `@tkbridge/engine` does not provide them yet, so `engine` is `None`: `run` then serves health,
  * metrics and doctor's self-test, answers real deliveries 503 (platforms retry them later; nothing
- * is acknowledged that was not kept) and says so in its log.
+ * is acknowledged that was not kept) and says so in its log. The pieces to compose here exist:
+ * `Server.ingressFromEdge` over the store's `WebhookEdge` (with `WebhookEdge.receivers` from the
+ * connector instances) and `MetricsCollectors.register` over the store's ports.
  *
  * @since 0.1.0
  */

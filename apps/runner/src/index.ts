@@ -23,11 +23,15 @@ export * as FlowPlan from "./FlowPlan.ts"
 export * as Log from "./Log.ts"
 /** Prometheus metrics. */
 export * as Metrics from "./Metrics.ts"
+/** `/metrics` fed from the sync-state store. */
+export * as MetricsCollectors from "./MetricsCollectors.ts"
 /** The store as the CLI sees it. */
 export * as RunnerState from "./RunnerState.ts"
 /** Doctor's signed webhook self-test. */
 export * as SelfTest from "./SelfTest.ts"
 /** The webhook server. */
 export * as Server from "./Server.ts"
+/** The CLI's access to the store (tokens, quota counters). */
+export * as StoreWiring from "./StoreWiring.ts"
 /** TLS certificate checks. */
 export * as TlsProbe from "./TlsProbe.ts"
