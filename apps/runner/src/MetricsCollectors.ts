@@ -45,11 +45,13 @@ export const register = (
         (c) => {
           const policy = policies(c)
           return quota.usage(Quota.scopeOf(c, policy), policy).pipe(
-            Effect.map((usage) => {
-              metrics.quotaUsed.set({ connection: c }, usage.usedToday)
-              const limit = usage.dailyLimit ?? policy.daily
-              if (limit !== undefined) metrics.quotaLimit.set({ connection: c }, limit)
-            })
+            Effect.tap((usage) =>
+              Effect.sync(() => {
+                metrics.quotaUsed.set({ connection: c }, usage.usedToday)
+                const limit = usage.dailyLimit ?? policy.daily
+                if (limit !== undefined) metrics.quotaLimit.set({ connection: c }, limit)
+              })
+            )
           )
         },
         { discard: true }
