@@ -21,7 +21,7 @@
  * @since 0.1.0
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Cause, Chunk, Context, Effect, Exit, Layer, Option, Stream } from "effect"
+import { Cause, Context, Effect, Exit, Layer, Option, Stream } from "effect"
 import type { WebhookReceiver } from "./Connector.ts"
 import { Inbox } from "./Inbox.ts"
 import * as Pii from "./Pii.ts"
@@ -283,13 +283,10 @@ export const make = (options: EdgeOptions = {}): Effect.Effect<WebhookEdgeShape,
 export const layer = (options: EdgeOptions = {}): Layer.Layer<WebhookEdge, never, Inbox | WebhookReceivers> =>
   Layer.effect(WebhookEdge, make(options))
 
-class TooLarge {
-  readonly _tag = "TooLarge"
-}
-
 /**
- * Reads a request body as raw bytes, refusing more than `maxBytes` (by `Content-Length` before
- * reading, and by counting while reading a body without one). None when it is too large.
+ * Reads a request body as raw bytes, refusing more than `maxBytes`: none when it is too large. An
+ * oversized body is still read to its end (and dropped) up to a few times the limit, so the sender
+ * gets the 413 instead of a reset connection; beyond that, reading stops.
  *
  * @category constructors
  * @since 0.1.0
@@ -298,30 +295,36 @@ export const readBody = (
   request: HttpServerRequest.HttpServerRequest,
   maxBytes: number
 ): Effect.Effect<Option.Option<Uint8Array>, unknown> => {
-  const declared = request.headers["content-length"]
-  if (declared !== undefined && /^\d+$/.test(declared.trim()) && Number(declared) > maxBytes) {
-    return Effect.succeed(Option.none())
-  }
+  const drainLimit = Math.max(4 * maxBytes, 8 * 1024 * 1024)
+  const header = request.headers["content-length"]?.trim()
+  const declared = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined
+  if (declared !== undefined && declared > drainLimit) return Effect.succeed(Option.none())
   let total = 0
+  let tooLarge = declared !== undefined && declared > maxBytes
+  const chunks: Array<Uint8Array> = []
   return request.stream.pipe(
-    Stream.mapEffect((chunk) => {
-      total += chunk.byteLength
-      return total > maxBytes ? Effect.fail(new TooLarge()) : Effect.succeed(chunk)
-    }),
-    Stream.runCollect,
-    Effect.map((chunks) => {
+    Stream.takeWhile(() => total <= drainLimit),
+    Stream.runForEach((chunk) =>
+      Effect.sync(() => {
+        total += chunk.byteLength
+        if (total > maxBytes) {
+          tooLarge = true
+          chunks.length = 0
+        } else if (!tooLarge) {
+          chunks.push(chunk)
+        }
+      })
+    ),
+    Effect.map(() => {
+      if (tooLarge) return Option.none()
       const body = new Uint8Array(total)
       let offset = 0
-      for (const chunk of Chunk.toReadonlyArray(chunks)) {
+      for (const chunk of chunks) {
         body.set(chunk, offset)
         offset += chunk.byteLength
       }
       return Option.some(body)
-    }),
-    Effect.catchIf(
-      (e): e is TooLarge => e instanceof TooLarge,
-      () => Effect.succeed(Option.none())
-    )
+    })
   )
 }
 

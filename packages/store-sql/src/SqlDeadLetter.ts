@@ -16,7 +16,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { ConnectorError, DeadLetter, HttpExchange } from "@tkbridge/core"
 import { Clock, Effect, Either, Layer, Option, Schema } from "effect"
 import { appendAudit } from "./internal/letters.ts"
-import { optional, optionalDate, parseJson, storeErrors, toBytes } from "./internal/sync.ts"
+import { optional, optionalDate, parseJson, safeText, storeErrors, toBytes } from "./internal/sync.ts"
 
 interface LetterRow {
   readonly id: number
@@ -271,7 +271,7 @@ export const make: Effect.Effect<DeadLetter.DeadLettersShape, never, SqlClient.S
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const rows = yield* sql<{ kind: DeadLetter.Kind; connection: string; source_key: string }>`UPDATE tkb_dead_letters
-        SET status = 'discarded', discarded_at = ${now}, discard_reason = ${reason.slice(0, 1000)}
+        SET status = 'discarded', discarded_at = ${now}, discard_reason = ${safeText(reason.slice(0, 1000))}
         WHERE id = ${id} AND status = 'open'
         RETURNING kind, connection, source_key`
       const row = rows[0]

@@ -20,7 +20,16 @@ import type { DeadLetter, Inbox as InboxPort, StoreError, Webhook } from "@tkbri
 import { Inbox } from "@tkbridge/core"
 import { Clock, Effect, Layer, Option } from "effect"
 import { clearAttempts, recordAttempt, recordLetter } from "./internal/letters.ts"
-import { indexableKey, invariant, optional, optionalDate, parseJson, storeErrors, toBytes } from "./internal/sync.ts"
+import {
+  indexableKey,
+  invariant,
+  optional,
+  optionalDate,
+  parseJson,
+  safeText,
+  storeErrors,
+  toBytes
+} from "./internal/sync.ts"
 
 interface InboxRow {
   readonly id: number
@@ -99,10 +108,10 @@ export const make: Effect.Effect<InboxPort.InboxShape, never, SqlClient.SqlClien
       const key = indexableKey(input.dedupeKey)
       const inserted = yield* sql<{ id: number }>`INSERT INTO tkb_inbox
           (connection, dedupe_key, topic, status, received_at, occurred_at, method, url, headers, body, last_error)
-        VALUES (${input.connection}, ${key}, ${input.topic.slice(0, 200)}, ${input.status}, ${input.at},
-          ${input.occurredAt?.getTime() ?? null}, ${input.request.method}, ${input.request.url.slice(0, 2048)},
+        VALUES (${input.connection}, ${key}, ${safeText(input.topic.slice(0, 200))}, ${input.status}, ${input.at},
+          ${input.occurredAt?.getTime() ?? null}, ${safeText(input.request.method)}, ${safeText(input.request.url.slice(0, 2048))},
           ${JSON.stringify(storedHeaders(input.request.headers))}, ${input.request.rawBody},
-          ${input.lastError ?? null})
+          ${input.lastError === undefined ? null : safeText(input.lastError)})
         ON CONFLICT (connection, dedupe_key) DO NOTHING
         RETURNING id`
       if (inserted.length > 0) return { id: Number(inserted[0]!.id), duplicate: false }
@@ -189,7 +198,7 @@ export const make: Effect.Effect<InboxPort.InboxShape, never, SqlClient.SqlClien
     Effect.gen(function* () {
       const at = yield* Clock.currentTimeMillis
       const rows = yield* sql<{ connection: string }>`UPDATE tkb_inbox
-        SET attempts = attempts + 1, next_attempt_at = ${failure.retryAt.getTime()}, last_error = ${failure.message.slice(0, 2000)}
+        SET attempts = attempts + 1, next_attempt_at = ${failure.retryAt.getTime()}, last_error = ${safeText(failure.message.slice(0, 2000))}
         WHERE id = ${id} AND status = 'pending' RETURNING connection`
       if (rows.length === 0) return
       yield* recordAttempt(sql, source(rows[0]!.connection, id), {
@@ -204,7 +213,7 @@ export const make: Effect.Effect<InboxPort.InboxShape, never, SqlClient.SqlClien
     Effect.gen(function* () {
       const at = yield* Clock.currentTimeMillis
       const rows = yield* sql<{ connection: string }>`UPDATE tkb_inbox
-        SET status = 'dead', last_error = ${failure.message.slice(0, 2000)}
+        SET status = 'dead', last_error = ${safeText(failure.message.slice(0, 2000))}
         WHERE id = ${id} AND status IN ('pending', 'dead') RETURNING connection`
       if (rows.length === 0) {
         return yield* invariant("inbox.deadLetter", `inbox entry ${id} is already applied or does not exist`)

@@ -15,7 +15,16 @@ import type { DeadLetter, Outbox as OutboxPort } from "@tkbridge/core"
 import { Outbox, Quota } from "@tkbridge/core"
 import { Clock, Effect, Layer, Option } from "effect"
 import { clearAttempts, recordAttempt, recordLetter } from "./internal/letters.ts"
-import { claimToken, indexableKey, invariant, optional, optionalDate, parseJson, storeErrors } from "./internal/sync.ts"
+import {
+  claimToken,
+  indexableKey,
+  invariant,
+  optional,
+  optionalDate,
+  parseJson,
+  safeText,
+  storeErrors
+} from "./internal/sync.ts"
 
 interface JobRow {
   readonly id: number
@@ -77,7 +86,7 @@ export const make: Effect.Effect<OutboxPort.OutboundJobsShape, never, SqlClient.
       const key = indexableKey(input.idempotencyKey)
       const inserted = yield* sql<{ id: number }>`INSERT INTO tkb_outbound_jobs
           (connection, kind, lane, lane_rank, idempotency_key, payload, status, next_attempt_at, created_at)
-        VALUES (${input.connection}, ${input.kind}, ${input.lane}, ${laneRank(input.lane)}, ${key},
+        VALUES (${input.connection}, ${safeText(input.kind)}, ${input.lane}, ${laneRank(input.lane)}, ${key},
           ${toJson(input.payload)}, 'pending', ${input.notBefore?.getTime() ?? now}, ${now})
         ON CONFLICT (connection, idempotency_key) DO NOTHING
         RETURNING id`
@@ -132,7 +141,7 @@ export const make: Effect.Effect<OutboxPort.OutboundJobsShape, never, SqlClient.
       const now = yield* Clock.currentTimeMillis
       const rows = yield* sql<{ id: number }>`UPDATE tkb_outbound_jobs
         SET attempts = attempts + 1, next_attempt_at = ${failure.retryAt.getTime()},
-          last_error = ${failure.message.slice(0, 2000)}, claimed_until = NULL, claim_token = NULL
+          last_error = ${safeText(failure.message.slice(0, 2000))}, claimed_until = NULL, claim_token = NULL
         WHERE id = ${job.id} AND status = 'pending' AND claim_token = ${job.claimToken ?? ""}
         RETURNING id`
       yield* recordAttempt(sql, source(job), {
@@ -148,7 +157,7 @@ export const make: Effect.Effect<OutboxPort.OutboundJobsShape, never, SqlClient.
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const rows = yield* sql<{ id: number }>`UPDATE tkb_outbound_jobs
-        SET status = 'dead', last_error = ${failure.message.slice(0, 2000)}, claimed_until = NULL, claim_token = NULL
+        SET status = 'dead', last_error = ${safeText(failure.message.slice(0, 2000))}, claimed_until = NULL, claim_token = NULL
         WHERE id = ${job.id} AND status IN ('pending', 'dead')
         RETURNING id`
       if (rows.length === 0) return yield* invariant("jobs.deadLetter", `job ${job.id} is done or does not exist`)

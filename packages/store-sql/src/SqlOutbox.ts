@@ -18,7 +18,7 @@ import type { DeadLetter, Outbox as OutboxPort } from "@tkbridge/core"
 import { Outbox } from "@tkbridge/core"
 import { Clock, Effect, Layer, Option } from "effect"
 import { clearAttempts, recordAttempt, recordLetter } from "./internal/letters.ts"
-import { invariant, optional, optionalDate, storeErrors } from "./internal/sync.ts"
+import { invariant, optional, optionalDate, safeText, storeErrors } from "./internal/sync.ts"
 
 interface StockRow {
   readonly connection: string
@@ -161,7 +161,7 @@ export const make: Effect.Effect<OutboxPort.StockOutboxShape, never, SqlClient.S
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       yield* sql`UPDATE tkb_stock_outbox SET attempts = attempts + 1, next_attempt_at = ${failure.retryAt.getTime()},
-          last_error = ${failure.message.slice(0, 2000)}, claimed_until = NULL, claimed_version = NULL
+          last_error = ${safeText(failure.message.slice(0, 2000))}, claimed_until = NULL, claimed_version = NULL
         WHERE connection = ${claim.connection} AND listing = ${claim.listing} AND claimed_version = ${claim.version}`
       yield* recordAttempt(sql, source(claim), {
         at: now,
@@ -175,7 +175,7 @@ export const make: Effect.Effect<OutboxPort.StockOutboxShape, never, SqlClient.S
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const rows = yield* sql<{ listing: string }>`UPDATE tkb_stock_outbox SET status = 'dead',
-          last_error = ${failure.message.slice(0, 2000)}, claimed_until = NULL, claimed_version = NULL
+          last_error = ${safeText(failure.message.slice(0, 2000))}, claimed_until = NULL, claimed_version = NULL
         WHERE connection = ${claim.connection} AND listing = ${claim.listing} RETURNING listing`
       if (rows.length === 0) {
         return yield* invariant("outbox.deadLetter", `no stock push for ${claim.connection} / ${claim.listing}`)

@@ -15,7 +15,7 @@
 import { SqlClient } from "@effect/sql"
 import { Quota } from "@tkbridge/core"
 import { Clock, Effect, Layer, Option } from "effect"
-import { storeErrors } from "./internal/sync.ts"
+import { safeText, storeErrors } from "./internal/sync.ts"
 
 class Denied {
   readonly _tag = "Denied"
@@ -111,7 +111,7 @@ export const make: Effect.Effect<Quota.QuotaShape, never, SqlClient.SqlClient> =
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       yield* sql`INSERT INTO tkb_suspensions (scope, suspended_until, reason, since)
-        VALUES (${input.scope}, ${input.until.getTime()}, ${input.reason.slice(0, 1000)}, ${now})
+        VALUES (${input.scope}, ${input.until.getTime()}, ${safeText(input.reason.slice(0, 1000))}, ${now})
         ON CONFLICT (scope) DO UPDATE SET suspended_until = excluded.suspended_until, reason = excluded.reason,
           since = CASE WHEN tkb_suspensions.suspended_until > excluded.since THEN tkb_suspensions.since ELSE excluded.since END
         WHERE tkb_suspensions.suspended_until < excluded.suspended_until`

@@ -14,7 +14,7 @@
 import { SqlClient } from "@effect/sql"
 import { AccessToken, TokenStore } from "@tkbridge/core"
 import { Clock, Effect, Either, Layer, Option, Redacted } from "effect"
-import { optional, optionalDate, parseJson, storeErrors } from "./internal/sync.ts"
+import { optional, optionalDate, parseJson, safeText, storeErrors } from "./internal/sync.ts"
 import { TokenCipher } from "./TokenCipher.ts"
 
 interface TokenRow {
@@ -154,7 +154,7 @@ export const make: Effect.Effect<TokenStore.TokenStoreShape, never, SqlClient.Sq
     const markNeedsReauth: TokenStore.TokenStoreShape["markNeedsReauth"] = (connection, reason) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        yield* sql`UPDATE tkb_tokens SET needs_reauth = 1, reauth_reason = ${reason.slice(0, 1000)}, updated_at = ${now}
+        yield* sql`UPDATE tkb_tokens SET needs_reauth = 1, reauth_reason = ${safeText(reason.slice(0, 1000))}, updated_at = ${now}
           WHERE connection = ${connection} AND access_token <> ''`
       }).pipe(storeErrors("tokens.markNeedsReauth"))
 

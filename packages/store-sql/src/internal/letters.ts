@@ -9,6 +9,9 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type { Audit, DeadLetter } from "@tkbridge/core"
 import { ConnectorError, HttpExchange, Pii } from "@tkbridge/core"
 import { Effect, Either, Schema } from "effect"
+import { safeText } from "./sync.ts"
+
+const nullableText = (value: string | undefined): string | null => (value === undefined ? null : safeText(value))
 
 const encodeError = Schema.encodeEither(ConnectorError.ConnectorError)
 const encodeExchange = Schema.encodeEither(HttpExchange.HttpExchange)
@@ -48,7 +51,7 @@ export const recordAttempt = (
   }
 ): Effect.Effect<void, SqlError> =>
   sql`INSERT INTO tkb_attempts (kind, connection, source_key, at, message, error, exchange)
-    VALUES (${source.kind}, ${source.connection}, ${source.key}, ${attempt.at}, ${attempt.message},
+    VALUES (${source.kind}, ${source.connection}, ${source.key}, ${attempt.at}, ${safeText(attempt.message)},
       ${errorJson(attempt.error)}, ${exchangeJson(attempt.exchange ?? attempt.error?.exchange)})`.pipe(Effect.asVoid)
 
 /**
@@ -66,7 +69,7 @@ export const recordLetter = (
     yield* recordAttempt(sql, source, { at, message: failure.message, error: failure.error, exchange })
     const rows = yield* sql<{ id: number }>`INSERT INTO tkb_dead_letters
         (kind, connection, source_key, reason, message, status, error, exchange, http_status, first_failed_at, last_failed_at)
-      VALUES (${source.kind}, ${source.connection}, ${source.key}, ${failure.reason}, ${failure.message}, 'open',
+      VALUES (${source.kind}, ${source.connection}, ${source.key}, ${failure.reason}, ${safeText(failure.message)}, 'open',
         ${errorJson(failure.error)}, ${exchangeJson(exchange)}, ${exchange?.status ?? failure.error?.httpStatus ?? null},
         ${at}, ${at})
       ON CONFLICT (kind, connection, source_key) DO UPDATE SET
@@ -99,8 +102,8 @@ export const appendAudit = (
     const rows = yield* sql<{
       id: number
     }>`INSERT INTO tkb_audit (at, kind, connection, subject, action, outcome, detail)
-      VALUES (${at}, ${input.kind}, ${input.connection ?? null}, ${input.subject ?? null}, ${input.action},
-        ${input.outcome ?? null}, ${detail})
+      VALUES (${at}, ${input.kind}, ${nullableText(input.connection)}, ${nullableText(input.subject)},
+        ${safeText(input.action)}, ${nullableText(input.outcome)}, ${detail})
       RETURNING id`
     return rows[0]!.id
   })

@@ -98,9 +98,16 @@ export const parseJson = (text: string | null | undefined): unknown => {
   }
 }
 
+/**
+ * Text safe for a `TEXT` column on both dialects: PostgreSQL refuses NUL characters (22021), and
+ * webhook bodies, error messages quoting them and platform ids can carry one. Replaced by U+FFFD.
+ */
+export const safeText = (value: string): string =>
+  value.includes("\u0000") ? value.replaceAll("\u0000", "\uFFFD") : value
+
 /** A key short enough to index: keys over 255 characters are stored as `sha256:<hex>`. */
 export const indexableKey = (key: string): string =>
-  key.length <= 255 ? key : `sha256:${Crypto.createHash("sha256").update(key).digest("hex")}`
+  key.length <= 255 ? safeText(key) : `sha256:${Crypto.createHash("sha256").update(key).digest("hex")}`
 
 /** A random claim token. */
 export const claimToken = (): string => Crypto.randomUUID()
