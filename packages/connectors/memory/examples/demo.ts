@@ -80,16 +80,16 @@ const webhookEndpoint = (receiver: Connector.WebhookReceiver, seen: Array<string
             rawBody: new Uint8Array(Buffer.concat(chunks))
           }
           const handled = Effect.zipRight(receiver.verify(request), receiver.decode(request))
-          Effect.runPromise(Effect.either(handled)).then((result) => {
-            if (result._tag === "Left") {
-              res.writeHead(result.left._tag === "WebhookRejected" ? 401 : 400).end()
-              return
+          const answer = Effect.match(handled, {
+            onFailure: (error) => res.writeHead(error._tag === "WebhookRejected" ? 401 : 400).end(),
+            onSuccess: (delivery) => {
+              for (const e of delivery.events) {
+                seen.push(e._tag === "OrderChanged" ? `${delivery.topic} order ${e.orderId} (${e.status})` : e._tag)
+              }
+              res.writeHead(200).end()
             }
-            for (const e of result.right.events) {
-              seen.push(e._tag === "OrderChanged" ? `${result.right.topic} order ${e.orderId} (${e.status})` : e._tag)
-            }
-            res.writeHead(200).end()
           })
+          Effect.runFork(answer)
         })
       })
       server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
