@@ -13,7 +13,16 @@
  */
 import { execFile } from "node:child_process"
 import { createHash, randomUUID } from "node:crypto"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync
+} from "node:fs"
 import { homedir, tmpdir } from "node:os"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
@@ -29,7 +38,10 @@ export const pinnedSha256: Readonly<Record<string, string>> = {
 
 /** Where cached schemas live (outside git). */
 export const cacheDir = (): string => {
-  const base = process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME !== "" ? process.env.XDG_CACHE_HOME : join(homedir(), ".cache")
+  const base =
+    process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME !== ""
+      ? process.env.XDG_CACHE_HOME
+      : join(homedir(), ".cache")
   return join(base, "tkbridge", "shopify")
 }
 
@@ -37,10 +49,15 @@ const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes)
 
 const run = (command: string, args: ReadonlyArray<string>, cwd: string): Promise<string> =>
   new Promise((resolve, reject) => {
-    execFile(command, [...args], { cwd, maxBuffer: 16 * 1024 * 1024, shell: process.platform === "win32" }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} ${args.join(" ")} failed: ${error.message}\n${stderr}`))
-      else resolve(stdout)
-    })
+    execFile(
+      command,
+      [...args],
+      { cwd, maxBuffer: 16 * 1024 * 1024, shell: process.platform === "win32" },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${command} ${args.join(" ")} failed: ${error.message}\n${stderr}`))
+        else resolve(stdout)
+      }
+    )
   })
 
 /** Reads one file out of a gzipped tar (npm tarballs are plain ustar). */

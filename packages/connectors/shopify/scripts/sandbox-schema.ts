@@ -76,7 +76,7 @@ const usedFields = (schema: GraphQLSchema): Map<string, Set<string>> => {
       visitWithTypeInfo(info, {
         Field(node) {
           const parent = info.getParentType()
-          if (parent !== null && !node.name.value.startsWith("__")) add(parent.name, node.name.value)
+          if (parent != null && !node.name.value.startsWith("__")) add(parent.name, node.name.value)
         },
         InlineFragment(node) {
           if (node.typeCondition) add(node.typeCondition.name.value)
@@ -170,14 +170,21 @@ export const generateSdl = (introspection: IntrospectionQuery): string => {
   const builtIn = new Set(specifiedDirectives.map((d) => d.name))
   for (const d of schema.getDirectives()) {
     if (builtIn.has(d.name)) continue
-    const dargs = d.args.length === 0 ? "" : `(${d.args.map((a) => `${a.name}: ${String(a.type)}${defaultOf(a)}`).join(", ")})`
+    const dargs =
+      d.args.length === 0 ? "" : `(${d.args.map((a) => `${a.name}: ${String(a.type)}${defaultOf(a)}`).join(", ")})`
     blocks.push(`directive @${d.name}${dargs}${d.isRepeatable ? " repeatable" : ""} on ${d.locations.join(" | ")}`)
   }
   const names = [...new Set([...outputs.keys(), ...others])].sort()
   for (const name of names) {
     const type = schema.getType(name)!
     if (isScalarType(type)) blocks.push(`scalar ${name}`)
-    else if (isEnumType(type)) blocks.push(`enum ${name} {\n${type.getValues().map((v) => `  ${v.name}`).join("\n")}\n}`)
+    else if (isEnumType(type))
+      blocks.push(
+        `enum ${name} {\n${type
+          .getValues()
+          .map((v) => `  ${v.name}`)
+          .join("\n")}\n}`
+      )
     else if (isInputObjectType(type)) {
       const fields = Object.values(type.getFields()).map((f) => `  ${f.name}: ${String(f.type)}${defaultOf(f)}`)
       blocks.push(`input ${name}${type.isOneOf ? " @oneOf" : ""} {\n${fields.join("\n")}\n}`)
@@ -189,7 +196,9 @@ export const generateSdl = (introspection: IntrospectionQuery): string => {
         .filter((f) => wanted.has(f.name))
         .map((f) => `  ${f.name}${args(f)}: ${String(f.type)}${directive(`${name}.${f.name}`)}`)
       if (fields.length === 0) throw new Error(`${name} would have no fields`)
-      blocks.push(`${isObjectType(type) ? "type" : "interface"} ${name}${implementsPart}${directive(name)} {\n${fields.join("\n")}\n}`)
+      blocks.push(
+        `${isObjectType(type) ? "type" : "interface"} ${name}${implementsPart}${directive(name)} {\n${fields.join("\n")}\n}`
+      )
     }
   }
   return `${blocks.join("\n\n")}\n`

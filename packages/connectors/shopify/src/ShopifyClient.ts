@@ -224,7 +224,9 @@ export const make = (config: ShopifyConfig): Effect.Effect<ShopifyClientShape, n
         if (env.data === undefined || env.data === null) return yield* transient("the response carries no data")
         return yield* Schema.decodeUnknown(data)(env.data).pipe(
           Effect.catchAll((e) =>
-            transient(`${document.operationName}: Shopify answered with an unexpected shape: ${e.message.slice(0, 500)}`)
+            transient(
+              `${document.operationName}: Shopify answered with an unexpected shape: ${e.message.slice(0, 500)}`
+            )
           )
         )
       })

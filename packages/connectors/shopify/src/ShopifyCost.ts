@@ -170,7 +170,10 @@ const actualField = (field: FieldNode, value: unknown, w: Walk): number => {
       const list = record[key]
       if (!Array.isArray(list)) continue
       if (f.name.value === "nodes") {
-        cost = Math.max(cost, 2 + list.reduce<number>((s, n) => s + (n === null ? 0 : 1 + actualSelection(f.selectionSet, n, w)), 0))
+        cost = Math.max(
+          cost,
+          2 + list.reduce<number>((s, n) => s + (n === null ? 0 : 1 + actualSelection(f.selectionSet, n, w)), 0)
+        )
       } else if (f.name.value === "edges") {
         const node = fieldsOf(f.selectionSet, w).find((e) => e.name.value === "node")
         if (node === undefined) continue
@@ -178,20 +181,20 @@ const actualField = (field: FieldNode, value: unknown, w: Walk): number => {
         cost = Math.max(
           cost,
           2 +
-            list.reduce<number>(
-              (s, e) => {
-                const n = (e as Record<string, unknown> | null)?.[nodeKey]
-                return s + (n == null ? 0 : 1 + actualSelection(node.selectionSet, n, w))
-              },
-              0
-            )
+            list.reduce<number>((s, e) => {
+              const n = (e as Record<string, unknown> | null)?.[nodeKey]
+              return s + (n == null ? 0 : 1 + actualSelection(node.selectionSet, n, w))
+            }, 0)
         )
       }
     }
     return cost
   }
   if (Array.isArray(value)) {
-    return value.reduce<number>((s, item) => s + (item === null ? 0 : 1 + actualSelection(field.selectionSet, item, w)), 0)
+    return value.reduce<number>(
+      (s, item) => s + (item === null ? 0 : 1 + actualSelection(field.selectionSet, item, w)),
+      0
+    )
   }
   return 1 + actualSelection(field.selectionSet, value, w)
 }

@@ -75,7 +75,10 @@ export const fromStatus = (
       header !== undefined && header.trim() !== ""
         ? ConnectorHttp.parseRetryAfter(header, ctx.now, Duration.millis(ctx.backoffMs))
         : throttleWait(cost, ctx.backoffMs)
-    return new Errors.RateLimited({ ...base(full, "429", `throttled (HTTP 429)${text ? `: ${text}` : ""}`), retryAfter })
+    return new Errors.RateLimited({
+      ...base(full, "429", `throttled (HTTP 429)${text ? `: ${text}` : ""}`),
+      retryAfter
+    })
   }
   if (status === 402 || status === 423) {
     return new Errors.Suspended({
@@ -89,7 +92,11 @@ export const fromStatus = (
   }
   if (status === 403 && nonExpiring.test(result.text)) {
     return new Errors.AuthRevoked(
-      base(full, "403", "Shopify no longer accepts this non-expiring token: install the app again to get an expiring one")
+      base(
+        full,
+        "403",
+        "Shopify no longer accepts this non-expiring token: install the app again to get an expiring one"
+      )
     )
   }
   return ConnectorHttp.classifyStatus(result, ctx.now, ctx.connection)
@@ -112,7 +119,9 @@ export const fromGraphqlErrors = (
     return new Errors.RateLimited({ ...base(ctx, "THROTTLED", message), retryAfter: throttleWait(cost, ctx.backoffMs) })
   }
   if (codes.includes("INTERNAL_SERVER_ERROR") || codes.includes("SERVICE_UNAVAILABLE")) {
-    return new Errors.Transient(base(ctx, codes.includes("INTERNAL_SERVER_ERROR") ? "INTERNAL_SERVER_ERROR" : "SERVICE_UNAVAILABLE", message))
+    return new Errors.Transient(
+      base(ctx, codes.includes("INTERNAL_SERVER_ERROR") ? "INTERNAL_SERVER_ERROR" : "SERVICE_UNAVAILABLE", message)
+    )
   }
   const denied = errors.find((e) => codeOf(e) === "ACCESS_DENIED")
   if (denied !== undefined) {

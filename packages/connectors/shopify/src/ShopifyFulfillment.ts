@@ -84,7 +84,10 @@ export const make = (client: ShopifyClientShape, connection: string): Connector.
 
   const ship = (
     request: Connector.ShipRequest
-  ): Effect.Effect<{ readonly externalId?: string | undefined; readonly alreadyShipped: boolean }, Errors.ConnectorError> =>
+  ): Effect.Effect<
+    { readonly externalId?: string | undefined; readonly alreadyShipped: boolean },
+    Errors.ConnectorError
+  > =>
     Effect.gen(function* () {
       const trackingNumber = request.trackingNumber.trim()
       if (trackingNumber === "") return yield* reject("missing_tracking", "the shipment carries no tracking number")
@@ -107,7 +110,8 @@ export const make = (client: ShopifyClientShape, connection: string): Connector.
       const plans: Array<Plan> = []
       if (request.lines === undefined || request.lines.length === 0) {
         for (const fo of open) {
-          if (fo.lineItems.nodes.some((l) => l.remainingQuantity > 0)) plans.push({ fulfillmentOrderId: fo.id, lines: undefined })
+          if (fo.lineItems.nodes.some((l) => l.remainingQuantity > 0))
+            plans.push({ fulfillmentOrderId: fo.id, lines: undefined })
         }
       } else {
         const byFo = new Map<string, Array<{ id: string; quantity: number }>>()
@@ -138,7 +142,8 @@ export const make = (client: ShopifyClientShape, connection: string): Connector.
 
       if (plans.length === 0) {
         if (sameTracking !== undefined) return { externalId: legacyId(sameTracking.id), alreadyShipped: true }
-        if (state.order.cancelledAt != null) return yield* reject("order_cancelled", `order ${request.orderId} is cancelled`)
+        if (state.order.cancelledAt != null)
+          return yield* reject("order_cancelled", `order ${request.orderId} is cancelled`)
         const other = state.order.fulfillments
           .flatMap((f) => f.trackingInfo.map((t) => t.number))
           .filter((n): n is string => typeof n === "string" && n !== "")
@@ -177,7 +182,11 @@ export const make = (client: ShopifyClientShape, connection: string): Connector.
         const [error] = payload.userErrors
         if (error !== undefined) {
           return yield* Effect.fail(
-            ShopifyError.fromUserError(error, { connection, now, backoffMs: config.rateLimitBackoffMs }, `order ${request.orderId}: `)
+            ShopifyError.fromUserError(
+              error,
+              { connection, now, backoffMs: config.rateLimitBackoffMs },
+              `order ${request.orderId}: `
+            )
           )
         }
         if (payload.fulfillment === null) {

@@ -131,7 +131,8 @@ const build = (facts: OrderFacts, connection: string): Either<Order.Order, strin
       externalSku: l.sku?.trim() ? l.sku.trim() : `variant:${l.variantId}`,
       qty,
       title: l.title ?? undefined,
-      unitPrice: l.unitPrice !== undefined && Number.isSafeInteger(l.unitPrice) && l.unitPrice >= 0 ? l.unitPrice : undefined
+      unitPrice:
+        l.unitPrice !== undefined && Number.isSafeInteger(l.unitPrice) && l.unitPrice >= 0 ? l.unitPrice : undefined
     })
   const current = stockLines.filter((l) => l.current > 0).map((l) => line(l, l.current))
   let status = statusOf(facts)
@@ -145,7 +146,8 @@ const build = (facts: OrderFacts, connection: string): Either<Order.Order, strin
   if (first === undefined) return { ok: false, reason: `order ${facts.id} has no line that carries stock` }
   const placedAt = toDate(facts.placedAt)
   const updatedAt = toDate(facts.updatedAt)
-  if (placedAt === undefined || updatedAt === undefined) return { ok: false, reason: `order ${facts.id} has unreadable dates` }
+  if (placedAt === undefined || updatedAt === undefined)
+    return { ok: false, reason: `order ${facts.id} has unreadable dates` }
   return {
     ok: true,
     value: new Order.Order({
@@ -251,8 +253,10 @@ export const fromGraphql = (
 }
 
 /** The numeric id of a webhook resource: from `admin_graphql_api_id`, else `id`. */
-export const webhookId = (resource: { readonly id?: string | undefined; readonly admin_graphql_api_id?: string | undefined }) =>
-  resource.admin_graphql_api_id ? legacyId(resource.admin_graphql_api_id) : resource.id
+export const webhookId = (resource: {
+  readonly id?: string | undefined
+  readonly admin_graphql_api_id?: string | undefined
+}) => (resource.admin_graphql_api_id ? legacyId(resource.admin_graphql_api_id) : resource.id)
 
 /** Maps a REST-style order payload (`orders/create`, `orders/updated`, `orders/cancelled`) onto an `Order`. */
 export const fromWebhook = (order: Wire.WebhookOrder, connection: string): Either<Order.Order, string> => {
@@ -384,7 +388,11 @@ export const make = (client: ShopifyClientShape, connection: string): Connector.
         Wire.OrderGetData
       )
       if (data.order === null) {
-        return yield* new Errors.NotFound({ connection, code: "ORDER_NOT_FOUND", message: `order ${orderId} not found` })
+        return yield* new Errors.NotFound({
+          connection,
+          code: "ORDER_NOT_FOUND",
+          message: `order ${orderId} not found`
+        })
       }
       const mapped = fromGraphql(data.order, yield* allLines(data.order), connection)
       if (!mapped.ok) return yield* new Errors.Rejected({ connection, code: "no_stock_lines", message: mapped.reason })

@@ -339,51 +339,59 @@ export const TokenError = Schema.Struct({
 // ---------------------------------------------------------------------------------------------
 // Webhooks (REST-style payloads: snake_case, numeric ids plus `admin_graphql_api_id`)
 
+/** A field a webhook payload may leave out or send as null (payloads follow the app's webhook version). */
+const Maybe = <A, I, R>(schema: Schema.Schema<A, I, R>) => Schema.optional(Schema.NullOr(schema))
+
 /** A numeric id as JSON carries it; only safe integers are accepted (a rounded id is a wrong id). */
 export const NumericId = Schema.Union(
   Schema.String.pipe(Schema.pattern(/^\d+$/)),
   Schema.Number.pipe(
-    Schema.filter((n) => Number.isSafeInteger(n) && n >= 0 || "must be a whole id within 2^53"),
+    Schema.filter((n) => (Number.isSafeInteger(n) && n >= 0) || "must be a whole id within 2^53"),
     Schema.transform(Schema.String, { strict: true, decode: (n) => String(n), encode: (s) => Number(s) })
   )
 )
 
 /** A webhook money amount (`"12.50"`). */
-const Amount = Schema.Union(Schema.String, Schema.Number.pipe(Schema.transform(Schema.String, {
-  strict: true,
-  decode: (n) => String(n),
-  encode: (s) => Number(s)
-})))
+const Amount = Schema.Union(
+  Schema.String,
+  Schema.Number.pipe(
+    Schema.transform(Schema.String, {
+      strict: true,
+      decode: (n) => String(n),
+      encode: (s) => Number(s)
+    })
+  )
+)
 
 /** A line item in an order webhook. */
 export const WebhookLineItem = Schema.Struct({
   id: Schema.optional(NumericId),
   admin_graphql_api_id: Schema.optional(Schema.String),
-  sku: Schema.NullishOr(Schema.String),
-  title: Schema.NullishOr(Schema.String),
-  name: Schema.NullishOr(Schema.String),
+  sku: Maybe(Schema.String),
+  title: Maybe(Schema.String),
+  name: Maybe(Schema.String),
   quantity: Schema.Number,
-  current_quantity: Schema.NullishOr(Schema.Number),
-  variant_id: Schema.NullishOr(NumericId),
-  requires_shipping: Schema.NullishOr(Schema.Boolean),
-  price: Schema.NullishOr(Amount)
+  current_quantity: Maybe(Schema.Number),
+  variant_id: Maybe(NumericId),
+  requires_shipping: Maybe(Schema.Boolean),
+  price: Maybe(Amount)
 })
 /** @since 0.1.0 */
 export type WebhookLineItem = typeof WebhookLineItem.Type
 
 /** An address in an order webhook. */
 export const WebhookAddress = Schema.Struct({
-  name: Schema.NullishOr(Schema.String),
-  first_name: Schema.NullishOr(Schema.String),
-  last_name: Schema.NullishOr(Schema.String),
-  phone: Schema.NullishOr(Schema.String),
-  company: Schema.NullishOr(Schema.String),
-  address1: Schema.NullishOr(Schema.String),
-  address2: Schema.NullishOr(Schema.String),
-  city: Schema.NullishOr(Schema.String),
-  province_code: Schema.NullishOr(Schema.String),
-  zip: Schema.NullishOr(Schema.String),
-  country_code: Schema.NullishOr(Schema.String)
+  name: Maybe(Schema.String),
+  first_name: Maybe(Schema.String),
+  last_name: Maybe(Schema.String),
+  phone: Maybe(Schema.String),
+  company: Maybe(Schema.String),
+  address1: Maybe(Schema.String),
+  address2: Maybe(Schema.String),
+  city: Maybe(Schema.String),
+  province_code: Maybe(Schema.String),
+  zip: Maybe(Schema.String),
+  country_code: Maybe(Schema.String)
 })
 /** @since 0.1.0 */
 export type WebhookAddress = typeof WebhookAddress.Type
@@ -392,18 +400,18 @@ export type WebhookAddress = typeof WebhookAddress.Type
 export const WebhookOrder = Schema.Struct({
   id: Schema.optional(NumericId),
   admin_graphql_api_id: Schema.optional(Schema.String),
-  name: Schema.NullishOr(Schema.String),
+  name: Maybe(Schema.String),
   created_at: Schema.String,
-  updated_at: Schema.NullishOr(Schema.String),
-  processed_at: Schema.NullishOr(Schema.String),
-  cancelled_at: Schema.NullishOr(Schema.String),
-  cancel_reason: Schema.NullishOr(Schema.String),
-  closed_at: Schema.NullishOr(Schema.String),
-  financial_status: Schema.NullishOr(Schema.String),
-  fulfillment_status: Schema.NullishOr(Schema.String),
-  currency: Schema.NullishOr(Schema.String),
-  test: Schema.NullishOr(Schema.Boolean),
-  shipping_address: Schema.NullishOr(WebhookAddress),
+  updated_at: Maybe(Schema.String),
+  processed_at: Maybe(Schema.String),
+  cancelled_at: Maybe(Schema.String),
+  cancel_reason: Maybe(Schema.String),
+  closed_at: Maybe(Schema.String),
+  financial_status: Maybe(Schema.String),
+  fulfillment_status: Maybe(Schema.String),
+  currency: Maybe(Schema.String),
+  test: Maybe(Schema.Boolean),
+  shipping_address: Maybe(WebhookAddress),
   line_items: Schema.Array(WebhookLineItem)
 })
 /** @since 0.1.0 */
@@ -415,15 +423,15 @@ export const WebhookRefund = Schema.Struct({
   admin_graphql_api_id: Schema.optional(Schema.String),
   order_id: NumericId,
   created_at: Schema.String,
-  processed_at: Schema.NullishOr(Schema.String),
-  note: Schema.NullishOr(Schema.String),
+  processed_at: Maybe(Schema.String),
+  note: Maybe(Schema.String),
   refund_line_items: Schema.optionalWith(
     Schema.Array(
       Schema.Struct({
         line_item_id: Schema.optional(NumericId),
         quantity: Schema.Number,
-        restock_type: Schema.NullishOr(Schema.String),
-        line_item: Schema.NullishOr(Schema.Struct({ sku: Schema.NullishOr(Schema.String), variant_id: Schema.NullishOr(NumericId) }))
+        restock_type: Maybe(Schema.String),
+        line_item: Maybe(Schema.Struct({ sku: Maybe(Schema.String), variant_id: Maybe(NumericId) }))
       })
     ),
     { default: () => [] }
@@ -436,6 +444,6 @@ export type WebhookRefund = typeof WebhookRefund.Type
 export const WebhookInventoryLevel = Schema.Struct({
   inventory_item_id: NumericId,
   location_id: NumericId,
-  available: Schema.NullishOr(Schema.Number),
-  updated_at: Schema.NullishOr(Schema.String)
+  available: Maybe(Schema.Number),
+  updated_at: Maybe(Schema.String)
 })

@@ -98,7 +98,9 @@ interface Entry {
 const stableJson = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        )
       : v
   )
 
@@ -194,7 +196,11 @@ export const makePush = (client: ShopifyClientShape, connection: string): Connec
       for (const [i, u] of updates.entries()) {
         const item = u.externalIds[ids.inventoryItem] ?? u.externalIds.inventory_item_id
         if (item === undefined || item.trim() === "") {
-          reject(i, "missing_ids", `${u.externalSku}: the listing has no ${ids.inventoryItem}; pull the catalog to pair it`)
+          reject(
+            i,
+            "missing_ids",
+            `${u.externalSku}: the listing has no ${ids.inventoryItem}; pull the catalog to pair it`
+          )
           continue
         }
         if (!Number.isInteger(u.quantity) || u.quantity < 0 || u.quantity > maxQuantity) {
@@ -294,7 +300,8 @@ export const makePush = (client: ShopifyClientShape, connection: string): Connec
         const now = yield* Clock.currentTimeMillis
         const ctx: ShopifyError.Context = { connection, now, backoffMs: config.rateLimitBackoffMs }
         if (payload === null) {
-          for (const e of pending) failEntry(e, new Errors.Transient({ connection, message: "inventorySetQuantities returned nothing" }))
+          for (const e of pending)
+            failEntry(e, new Errors.Transient({ connection, message: "inventorySetQuantities returned nothing" }))
           return
         }
         if (payload.userErrors.length === 0) {

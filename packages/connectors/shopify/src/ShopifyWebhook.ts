@@ -127,18 +127,22 @@ export const make = (config: ShopifyConfig, connection: string): Connector.Webho
       const mapped = ShopifyOrders.fromWebhook(order, connection)
       if (!mapped.ok) {
         const orderId = ShopifyOrders.webhookId(order)
-        if (orderId === undefined) return yield* new WebhookErrors.WebhookMalformed({ message: `${topic}: ${mapped.reason}` })
+        if (orderId === undefined)
+          return yield* new WebhookErrors.WebhookMalformed({ message: `${topic}: ${mapped.reason}` })
         return [new ChannelEvent.Unhandled({ topic: `${topic} (${mapped.reason})` })]
       }
       const o = mapped.value
-      return [new ChannelEvent.OrderChanged({ orderId: o.externalId, status: o.status, updatedAt: o.updatedAt, order: o })]
+      return [
+        new ChannelEvent.OrderChanged({ orderId: o.externalId, status: o.status, updatedAt: o.updatedAt, order: o })
+      ]
     })
 
   const refundEvents = (json: unknown) =>
     Effect.gen(function* () {
       const refund = yield* decodeJson(Wire.WebhookRefund, json, "refunds/create payload")
       const refundId = ShopifyOrders.webhookId(refund)
-      if (refundId === undefined) return yield* new WebhookErrors.WebhookMalformed({ message: "refunds/create: no refund id" })
+      if (refundId === undefined)
+        return yield* new WebhookErrors.WebhookMalformed({ message: "refunds/create: no refund id" })
       const updatedAt = date(refund.processed_at) ?? date(refund.created_at)
       if (updatedAt === undefined) {
         return yield* new WebhookErrors.WebhookMalformed({ message: "refunds/create: unreadable created_at" })

@@ -6,9 +6,18 @@
  * schema refuses.
  */
 import { describe, expect, it } from "@effect/vitest"
-import type { GraphQLSchema, IntrospectionQuery } from "graphql"
-import { getNamedType, isInterfaceType, isObjectType, parse, TypeInfo, validate, visit, visitWithTypeInfo } from "graphql"
 import { Effect } from "effect"
+import type { GraphQLSchema, IntrospectionQuery } from "graphql"
+import {
+  getNamedType,
+  isInterfaceType,
+  isObjectType,
+  parse,
+  TypeInfo,
+  validate,
+  visit,
+  visitWithTypeInfo
+} from "graphql"
 import { generateSdl, scopesIn } from "../scripts/sandbox-schema.ts"
 import { ShopifyAuth, ShopifyDocuments } from "../src/index.ts"
 import { ShopifySandbox, ShopifySandboxSchemaSdl } from "../src/sandbox/index.ts"
@@ -16,9 +25,17 @@ import { officialIntrospection, officialSchema, postGraphql } from "./support.ts
 
 /** The any-of scope requirements of every type and field a document touches, per Shopify's schema. */
 const requirements = (schema: GraphQLSchema, introspection: IntrospectionQuery, query: string) => {
-  const raw = (introspection as unknown as {
-    __schema: { types: ReadonlyArray<{ name: string; requiredAccess?: string | null; fields?: ReadonlyArray<{ name: string; requiredAccess?: string | null }> | null }> }
-  }).__schema.types
+  const raw = (
+    introspection as unknown as {
+      __schema: {
+        types: ReadonlyArray<{
+          name: string
+          requiredAccess?: string | null
+          fields?: ReadonlyArray<{ name: string; requiredAccess?: string | null }> | null
+        }>
+      }
+    }
+  ).__schema.types
   const byType = new Map(raw.map((t) => [t.name, t]))
   const out: Array<{ readonly where: string; readonly anyOf: ReadonlyArray<string> }> = []
   const info = new TypeInfo(schema)
@@ -27,7 +44,7 @@ const requirements = (schema: GraphQLSchema, introspection: IntrospectionQuery, 
     visitWithTypeInfo(info, {
       Field(node) {
         const parent = info.getParentType()
-        if (parent === null || node.name.value.startsWith("__")) return
+        if (parent == null || node.name.value.startsWith("__")) return
         const field = byType.get(parent.name)?.fields?.find((f) => f.name === node.name.value)
         const own = scopesIn(field?.requiredAccess)
         if (own.length > 0) out.push({ where: `${parent.name}.${node.name.value}`, anyOf: own })
@@ -47,91 +64,110 @@ const implied = (scopes: ReadonlyArray<string>) =>
   new Set(scopes.flatMap((s) => (s.startsWith("write_") ? [s, `read_${s.slice(6)}`] : [s])))
 
 describe("Shopify Admin schema 2026-10", () => {
-  it.effect("every document the connector sends validates against Shopify's schema", () =>
-    Effect.gen(function* () {
-      const schema = yield* Effect.promise(officialSchema)
-      expect(ShopifyDocuments.all.length).toBeGreaterThanOrEqual(13)
-      for (const document of ShopifyDocuments.all) {
-        const errors = validate(schema, parse(document.query)).map((e) => e.message)
-        expect({ operation: document.operationName, errors }).toEqual({ operation: document.operationName, errors: [] })
-      }
-      // The same check catches a misspelled field, so it is not vacuous.
-      const broken = ShopifyDocuments.OrdersPage.query.replace("displayFulfillmentStatus", "displayFulfilmentStatus")
-      expect(validate(schema, parse(broken)).map((e) => e.message).join(" ")).toMatch(/displayFulfilmentStatus/)
-    }),
-    { timeout: 120_000 }
-  )
-
-  it.effect("the sandbox schema is exactly what the generator derives from Shopify's schema", () =>
-    Effect.gen(function* () {
-      const introspection = yield* Effect.promise(officialIntrospection)
-      expect(ShopifySandboxSchemaSdl.apiVersion).toBe("2026-10")
-      expect(generateSdl(introspection)).toBe(ShopifySandboxSchemaSdl.sdl)
-    }),
-    { timeout: 120_000 }
-  )
-
-  it.effect("each capability asks for exactly the scopes Shopify requires for what it sends", () =>
-    Effect.gen(function* () {
-      const introspection = yield* Effect.promise(officialIntrospection)
-      const schema = yield* Effect.promise(officialSchema)
-      for (const [capability, documents] of Object.entries(ShopifyDocuments.byCapability)) {
-        const declared = ShopifyAuth.capabilityScopes[capability as keyof typeof ShopifyAuth.capabilityScopes]
-        const needs = documents.flatMap((d) => requirements(schema, introspection, d.query))
-        expect(needs.length).toBeGreaterThan(0)
-        const unmet = (scopes: ReadonlyArray<string>) => {
-          const granted = implied(scopes)
-          return needs.filter((n) => !n.anyOf.some((s) => granted.has(s))).map((n) => n.where)
-        }
-        expect({ capability, unmet: unmet(declared) }).toEqual({ capability, unmet: [] })
-        // Minimal: without any one of its scopes the capability would be refused somewhere.
-        for (const scope of declared) {
-          expect({ capability, without: scope, unmet: unmet(declared.filter((s) => s !== scope)).length > 0 }).toEqual({
-            capability,
-            without: scope,
-            unmet: true
+  it.effect(
+    "every document the connector sends validates against Shopify's schema",
+    () =>
+      Effect.gen(function* () {
+        const schema = yield* Effect.promise(officialSchema)
+        expect(ShopifyDocuments.all.length).toBeGreaterThanOrEqual(13)
+        for (const document of ShopifyDocuments.all) {
+          const errors = validate(schema, parse(document.query)).map((e) => e.message)
+          expect({ operation: document.operationName, errors }).toEqual({
+            operation: document.operationName,
+            errors: []
           })
         }
-      }
-      // Every capability that talks GraphQL is covered by the check above.
-      expect(Object.keys(ShopifyDocuments.byCapability).sort()).toEqual(
-        Object.keys(ShopifyAuth.capabilityScopes)
-          .filter((c) => c !== "orders.webhook")
-          .sort()
-      )
-    }),
+        // The same check catches a misspelled field, so it is not vacuous.
+        const broken = ShopifyDocuments.OrdersPage.query.replace("displayFulfillmentStatus", "displayFulfilmentStatus")
+        expect(
+          validate(schema, parse(broken))
+            .map((e) => e.message)
+            .join(" ")
+        ).toMatch(/displayFulfilmentStatus/)
+      }),
     { timeout: 120_000 }
   )
 
-  it.scopedLive("the sandbox refuses documents Shopify's schema refuses, and serves the connector's", () =>
-    Effect.gen(function* () {
-      const adminSchema = yield* Effect.promise(officialSchema)
-      const sandbox = yield* ShopifySandbox.scoped({ adminSchema })
-      const misspelled = yield* Effect.promise(() =>
-        postGraphql(sandbox, { query: "{ orders(first: 1) { nodes { id displayFulfilmentStatus } } }" })
-      )
-      expect(misspelled.status).toBe(200)
-      expect(misspelled.json.data).toBeUndefined()
-      expect(JSON.stringify(misspelled.json.errors)).toMatch(/displayFulfilmentStatus/)
-      // A connection without a required argument type, a wrong argument type: both refused.
-      const wrongType = yield* Effect.promise(() =>
-        postGraphql(sandbox, { query: "{ productVariants(first: \"ten\") { nodes { id } } }" })
-      )
-      expect(JSON.stringify(wrongType.json.errors)).toMatch(/Int/)
-      // Fields Shopify has but the connector never uses are outside the sandbox (documented subset).
-      const outside = yield* Effect.promise(() => postGraphql(sandbox, { query: "{ shop { name } }" }))
-      expect(JSON.stringify(outside.json.errors)).toMatch(/shop/)
-      sandbox.seedSkus([{ sku: "SCHEMA-1", quantity: 2 }])
-      const served = yield* Effect.promise(() =>
-        postGraphql(sandbox, {
-          query: ShopifyDocuments.CatalogVariants.query,
-          variables: { first: 5 },
-          operationName: "CatalogVariants"
-        })
-      )
-      expect(served.json.errors).toBeUndefined()
-      expect(JSON.stringify(served.json.data)).toContain("SCHEMA-1")
-    }),
+  it.effect(
+    "the sandbox schema is exactly what the generator derives from Shopify's schema",
+    () =>
+      Effect.gen(function* () {
+        const introspection = yield* Effect.promise(officialIntrospection)
+        expect(ShopifySandboxSchemaSdl.apiVersion).toBe("2026-10")
+        expect(generateSdl(introspection)).toBe(ShopifySandboxSchemaSdl.sdl)
+      }),
+    { timeout: 120_000 }
+  )
+
+  it.effect(
+    "each capability asks for exactly the scopes Shopify requires for what it sends",
+    () =>
+      Effect.gen(function* () {
+        const introspection = yield* Effect.promise(officialIntrospection)
+        const schema = yield* Effect.promise(officialSchema)
+        for (const [capability, documents] of Object.entries(ShopifyDocuments.byCapability)) {
+          const declared = ShopifyAuth.capabilityScopes[capability as keyof typeof ShopifyAuth.capabilityScopes]
+          const needs = documents.flatMap((d) => requirements(schema, introspection, d.query))
+          expect(needs.length).toBeGreaterThan(0)
+          const unmet = (scopes: ReadonlyArray<string>) => {
+            const granted = implied(scopes)
+            return needs.filter((n) => !n.anyOf.some((s) => granted.has(s))).map((n) => n.where)
+          }
+          expect({ capability, unmet: unmet(declared) }).toEqual({ capability, unmet: [] })
+          // Minimal: without any one of its scopes the capability would be refused somewhere.
+          for (const scope of declared) {
+            expect({
+              capability,
+              without: scope,
+              unmet: unmet(declared.filter((s) => s !== scope)).length > 0
+            }).toEqual({
+              capability,
+              without: scope,
+              unmet: true
+            })
+          }
+        }
+        // Every capability that talks GraphQL is covered by the check above.
+        expect(Object.keys(ShopifyDocuments.byCapability).sort()).toEqual(
+          Object.keys(ShopifyAuth.capabilityScopes)
+            .filter((c) => c !== "orders.webhook")
+            .sort()
+        )
+      }),
+    { timeout: 120_000 }
+  )
+
+  it.scopedLive(
+    "the sandbox refuses documents Shopify's schema refuses, and serves the connector's",
+    () =>
+      Effect.gen(function* () {
+        const adminSchema = yield* Effect.promise(officialSchema)
+        const sandbox = yield* ShopifySandbox.scoped({ adminSchema })
+        const misspelled = yield* Effect.promise(() =>
+          postGraphql(sandbox, { query: "{ orders(first: 1) { nodes { id displayFulfilmentStatus } } }" })
+        )
+        expect(misspelled.status).toBe(200)
+        expect(misspelled.json.data).toBeUndefined()
+        expect(JSON.stringify(misspelled.json.errors)).toMatch(/displayFulfilmentStatus/)
+        // A connection without a required argument type, a wrong argument type: both refused.
+        const wrongType = yield* Effect.promise(() =>
+          postGraphql(sandbox, { query: '{ productVariants(first: "ten") { nodes { id } } }' })
+        )
+        expect(JSON.stringify(wrongType.json.errors)).toMatch(/Int/)
+        // Fields Shopify has but the connector never uses are outside the sandbox (documented subset).
+        const outside = yield* Effect.promise(() => postGraphql(sandbox, { query: "{ shop { name } }" }))
+        expect(JSON.stringify(outside.json.errors)).toMatch(/shop/)
+        sandbox.seedSkus([{ sku: "SCHEMA-1", quantity: 2 }])
+        const served = yield* Effect.promise(() =>
+          postGraphql(sandbox, {
+            query: ShopifyDocuments.CatalogVariants.query,
+            variables: { first: 5 },
+            operationName: "CatalogVariants"
+          })
+        )
+        expect(served.json.errors).toBeUndefined()
+        expect(JSON.stringify(served.json.data)).toContain("SCHEMA-1")
+      }),
     { timeout: 120_000 }
   )
 })

@@ -4,8 +4,8 @@
  * migration of a non-expiring token.
  */
 import "@shopify/shopify-api/adapters/node"
-import { ApiVersion, shopifyApi } from "@shopify/shopify-api"
 import { describe, expect, it } from "@effect/vitest"
+import { ApiVersion, shopifyApi } from "@shopify/shopify-api"
 import { SandboxClock } from "@tkbridge/connector-testkit"
 import { Effect, Either, Option, Redacted } from "effect"
 import { ShopifyAuth } from "../src/index.ts"
@@ -76,40 +76,54 @@ describe("ShopifyAuth install", () => {
       expect(grant.extra).toEqual({ shop: sandbox.shop, expiring: "1" })
       expect(yield* works(sandbox, Redacted.value(grant.accessToken))).toBe(200)
       const exchanged = sandbox.server.requestsTo("oauth.token").map((r) => JSON.parse(r.text))
-      expect(exchanged).toEqual([expect.objectContaining({ code: params.code, expiring: "1", client_id: sandbox.clientId })])
+      expect(exchanged).toEqual([
+        expect.objectContaining({ code: params.code, expiring: "1", client_id: sandbox.clientId })
+      ])
       // A code works once.
       const again = failure(yield* Effect.either(services.auth.exchange({ params, redirectUri })))
       expect(again).toMatchObject({ _tag: "Rejected", httpStatus: 400 })
     })
   )
 
-  it.scopedLive("a callback with a changed parameter, an old timestamp or another shop is refused before any exchange", () =>
-    Effect.gen(function* () {
-      const { sandbox, services } = yield* connect()
-      const { params } = yield* install(services.auth.authorizeUrl({ state: "s2", redirectUri }))
-      const tampered = failure(yield* Effect.either(services.auth.exchange({ params: { ...params, code: "attacker" }, redirectUri })))
-      expect(tampered).toMatchObject({ _tag: "Rejected", code: "bad_hmac" })
-      const { hmac: _dropped, ...unsigned } = params
-      expect(failure(yield* Effect.either(services.auth.exchange({ params: unsigned, redirectUri })))).toMatchObject({
-        code: "missing_hmac"
-      })
-      const denied = failure(yield* Effect.either(services.auth.exchange({ params: { error: "access_denied" }, redirectUri })))
-      expect(denied).toMatchObject({ _tag: "Rejected", code: "access_denied" })
-      expect(sandbox.server.requestsTo("oauth.token")).toHaveLength(0)
+  it.scopedLive(
+    "a callback with a changed parameter, an old timestamp or another shop is refused before any exchange",
+    () =>
+      Effect.gen(function* () {
+        const { sandbox, services } = yield* connect()
+        const { params } = yield* install(services.auth.authorizeUrl({ state: "s2", redirectUri }))
+        const tampered = failure(
+          yield* Effect.either(services.auth.exchange({ params: { ...params, code: "attacker" }, redirectUri }))
+        )
+        expect(tampered).toMatchObject({ _tag: "Rejected", code: "bad_hmac" })
+        const { hmac: _dropped, ...unsigned } = params
+        expect(failure(yield* Effect.either(services.auth.exchange({ params: unsigned, redirectUri })))).toMatchObject({
+          code: "missing_hmac"
+        })
+        const denied = failure(
+          yield* Effect.either(services.auth.exchange({ params: { error: "access_denied" }, redirectUri }))
+        )
+        expect(denied).toMatchObject({ _tag: "Rejected", code: "access_denied" })
+        expect(sandbox.server.requestsTo("oauth.token")).toHaveLength(0)
 
-      // A sandbox whose clock is five minutes behind signs timestamps outside the ±90 s window.
-      const late = yield* connect({ sandbox: { clock: new SandboxClock.SandboxClock({ start: Date.now() - 300_000 }) } })
-      const old = yield* install(late.services.auth.authorizeUrl({ state: "s3", redirectUri }))
-      expect(failure(yield* Effect.either(late.services.auth.exchange({ params: old.params, redirectUri })))).toMatchObject({
-        code: "stale"
+        // A sandbox whose clock is five minutes behind signs timestamps outside the ±90 s window.
+        const late = yield* connect({
+          sandbox: { clock: new SandboxClock.SandboxClock({ start: Date.now() - 300_000 }) }
+        })
+        const old = yield* install(late.services.auth.authorizeUrl({ state: "s3", redirectUri }))
+        expect(
+          failure(yield* Effect.either(late.services.auth.exchange({ params: old.params, redirectUri })))
+        ).toMatchObject({
+          code: "stale"
+        })
+        // A callback for another shop, even correctly signed, is not this connection's.
+        const other = yield* connect({ config: { shop: "another-shop.myshopify.com" } })
+        const foreign = yield* install(other.services.auth.authorizeUrl({ state: "s4", redirectUri }))
+        expect(
+          failure(yield* Effect.either(other.services.auth.exchange({ params: foreign.params, redirectUri })))
+        ).toMatchObject({
+          code: "wrong_shop"
+        })
       })
-      // A callback for another shop, even correctly signed, is not this connection's.
-      const other = yield* connect({ config: { shop: "another-shop.myshopify.com" } })
-      const foreign = yield* install(other.services.auth.authorizeUrl({ state: "s4", redirectUri }))
-      expect(failure(yield* Effect.either(other.services.auth.exchange({ params: foreign.params, redirectUri })))).toMatchObject({
-        code: "wrong_shop"
-      })
-    })
   )
 
   it.scopedLive("verifyCallback compares the state it was given in constant time", () =>
@@ -195,9 +209,12 @@ describe("ShopifyAuth refresh", () => {
     Effect.gen(function* () {
       const { sandbox } = yield* connect()
       const response = yield* Effect.promise(() =>
-        fetch(`${sandbox.url}/admin/oauth/authorize?client_id=nope&scope=read_orders&redirect_uri=${encodeURIComponent(redirectUri)}`, {
-          redirect: "manual"
-        })
+        fetch(
+          `${sandbox.url}/admin/oauth/authorize?client_id=nope&scope=read_orders&redirect_uri=${encodeURIComponent(redirectUri)}`,
+          {
+            redirect: "manual"
+          }
+        )
       )
       expect(response.status).toBe(400)
       expect(yield* Effect.promise(() => response.text())).toContain("client_id")

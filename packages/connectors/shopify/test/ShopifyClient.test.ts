@@ -123,7 +123,9 @@ describe("ShopifyClient pacing", () => {
         (client) =>
           Effect.gen(function* () {
             yield* client.run(ShopifyDocuments.CatalogVariants, page, ShopifySchema.CatalogVariantsData)
-            return yield* Effect.either(client.run(ShopifyDocuments.CatalogVariants, page, ShopifySchema.CatalogVariantsData))
+            return yield* Effect.either(
+              client.run(ShopifyDocuments.CatalogVariants, page, ShopifySchema.CatalogVariantsData)
+            )
           }),
         { maxThrottleWaitMs: 1_000 }
       )
@@ -143,7 +145,10 @@ describe("ShopifyClient against the sandbox", () => {
       const clock = new (yield* Effect.promise(() => import("@tkbridge/connector-testkit"))).SandboxClock.SandboxClock({
         speed: 1e-9
       })
-      const { sandbox, services } = yield* connect({ sandbox: { clock, plan: "standard" }, config: { maxThrottleWaitMs: 0 } })
+      const { sandbox, services } = yield* connect({
+        sandbox: { clock, plan: "standard" },
+        config: { maxThrottleWaitMs: 0 }
+      })
       sandbox.drainBucket()
       const result = yield* Effect.either(services["catalog.pull"].list({ pageSize: 20 }))
       const error = Either.getLeft(result).pipe(Option.getOrThrow)

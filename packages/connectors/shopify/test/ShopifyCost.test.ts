@@ -13,10 +13,20 @@ describe("ShopifyCost", () => {
 
   it("charges a mutation 10 per mutation field and follows variables, fragments and @include", () => {
     expect(ShopifyCost.requestedCost(ShopifyDocuments.StockSet.query, { input: {}, key: "k" })).toBe(10)
-    const withAddress = ShopifyCost.requestedCost(ShopifyDocuments.OrderGet.query, { id: "x", lines: 20, withAddress: true })
-    const without = ShopifyCost.requestedCost(ShopifyDocuments.OrderGet.query, { id: "x", lines: 20, withAddress: false })
+    const withAddress = ShopifyCost.requestedCost(ShopifyDocuments.OrderGet.query, {
+      id: "x",
+      lines: 20,
+      withAddress: true
+    })
+    const without = ShopifyCost.requestedCost(ShopifyDocuments.OrderGet.query, {
+      id: "x",
+      lines: 20,
+      withAddress: false
+    })
     expect(withAddress - without).toBe(1)
-    expect(ShopifyCost.requestedCost(ShopifyDocuments.OrderGet.query, { id: "x", lines: 5, withAddress: false })).toBeLessThan(without)
+    expect(
+      ShopifyCost.requestedCost(ShopifyDocuments.OrderGet.query, { id: "x", lines: 5, withAddress: false })
+    ).toBeLessThan(without)
   })
 
   it("the actual cost counts what came back, never more than requested", () => {
@@ -30,11 +40,17 @@ describe("ShopifyCost", () => {
       [ShopifyDocuments.CatalogVariants, { first: 250 }],
       [ShopifyDocuments.StockLevels, { first: ShopifyStock.pullPage.items, levels: ShopifyStock.pullPage.levels }],
       [ShopifyDocuments.ItemLevels, { id: "x", first: ShopifyStock.pullPage.moreLevels }],
-      [ShopifyDocuments.StockAvailable, { ids: Array.from({ length: 100 }, (_, i) => `gid://shopify/InventoryItem/${i}`), locationId: "l" }],
+      [
+        ShopifyDocuments.StockAvailable,
+        { ids: Array.from({ length: 100 }, (_, i) => `gid://shopify/InventoryItem/${i}`), locationId: "l" }
+      ],
       [ShopifyDocuments.StockSet, { input: {}, key: "k" }],
       [ShopifyDocuments.DefaultLocation, {}],
       [ShopifyDocuments.Locations, { first: 250 }],
-      [ShopifyDocuments.OrdersPage, { first: ShopifyOrders.maxOrdersPerPage, lines: ShopifyOrders.linesPerPage.first, withAddress: true }],
+      [
+        ShopifyDocuments.OrdersPage,
+        { first: ShopifyOrders.maxOrdersPerPage, lines: ShopifyOrders.linesPerPage.first, withAddress: true }
+      ],
       [ShopifyDocuments.OrderGet, { id: "x", lines: ShopifyOrders.linesPerPage.first, withAddress: true }],
       [ShopifyDocuments.OrderLines, { id: "x", first: ShopifyOrders.linesPerPage.more }],
       [ShopifyDocuments.FulfillmentState, { id: "x" }],
@@ -42,10 +58,16 @@ describe("ShopifyCost", () => {
       [ShopifyDocuments.FulfillmentOrderLines, { id: "x" }],
       [ShopifyDocuments.FulfillmentCreate, { fulfillment: {} }]
     ]
-    expect(largest.map(([d]) => d.operationName).sort()).toEqual(ShopifyDocuments.all.map((d) => d.operationName).sort())
+    expect(largest.map(([d]) => d.operationName).sort()).toEqual(
+      ShopifyDocuments.all.map((d) => d.operationName).sort()
+    )
     for (const [document, variables] of largest) {
       const cost = ShopifyCost.requestedCost(document.query, variables, document.operationName)
-      expect({ operation: document.operationName, withinCap: cost > 0 && cost <= ShopifyCost.singleQueryMaxCost, cost }).toMatchObject({
+      expect({
+        operation: document.operationName,
+        withinCap: cost > 0 && cost <= ShopifyCost.singleQueryMaxCost,
+        cost
+      }).toMatchObject({
         operation: document.operationName,
         withinCap: true
       })

@@ -78,7 +78,12 @@ describe("fulfillment.push", () => {
         })
       )
       expect(failure(over)).toMatchObject({ _tag: "Rejected", code: "line_not_fulfillable" })
-      yield* services["fulfillment.push"].ship({ orderId: id, carrier: "DHL", trackingNumber: "DHL-B", idempotencyKey: "p3" })
+      yield* services["fulfillment.push"].ship({
+        orderId: id,
+        carrier: "DHL",
+        trackingNumber: "DHL-B",
+        idempotencyKey: "p3"
+      })
       expect(sandbox.order(id).fulfillmentStatus).toBe("FULFILLED")
       expect(sandbox.fulfillments(id).map((f) => [f.tracking[0]?.number, f.lines.map((l) => l.quantity)])).toEqual([
         ["DHL-A", [1]],
@@ -103,10 +108,17 @@ describe("fulfillment.push", () => {
       const cancelled = sandbox.placeOrder({ lines: [{ sku: "NOPE", quantity: 1 }] })
       sandbox.cancelOrder(cancelled)
       const ship = (orderId: string, trackingNumber: string) =>
-        Effect.either(services["fulfillment.push"].ship({ orderId, carrier: "UPS", trackingNumber, idempotencyKey: trackingNumber }))
+        Effect.either(
+          services["fulfillment.push"].ship({ orderId, carrier: "UPS", trackingNumber, idempotencyKey: trackingNumber })
+        )
       expect(failure(yield* ship(cancelled, "T1"))).toMatchObject({ _tag: "Rejected", code: "order_cancelled" })
       const shipped = sandbox.placeOrder({ lines: [{ sku: "NOPE", quantity: 1 }] })
-      yield* services["fulfillment.push"].ship({ orderId: shipped, carrier: "UPS", trackingNumber: "T2", idempotencyKey: "t2" })
+      yield* services["fulfillment.push"].ship({
+        orderId: shipped,
+        carrier: "UPS",
+        trackingNumber: "T2",
+        idempotencyKey: "t2"
+      })
       const other = failure(yield* ship(shipped, "T3"))
       expect(other).toMatchObject({ _tag: "Rejected", code: "already_fulfilled" })
       expect(other.message).toContain("T2")

@@ -75,7 +75,12 @@ describe("orders.pull", () => {
       expect(order.shipTo).toMatchObject({ name: "Ana Lopez", line1: "Calle Mayor 1", city: "Madrid", country: "ES" })
       expect((yield* services["orders.pull"].get(`gid://shopify/Order/${id}`)).externalId).toBe(id)
       const missing = yield* Effect.either(services["orders.pull"].get("424242"))
-      expect(Either.getLeft(missing).pipe(Option.map((e) => e._tag), Option.getOrNull)).toBe("NotFound")
+      expect(
+        Either.getLeft(missing).pipe(
+          Option.map((e) => e._tag),
+          Option.getOrNull
+        )
+      ).toBe("NotFound")
     })
   )
 
@@ -90,7 +95,12 @@ describe("orders.pull", () => {
       const pending = sandbox.placeOrder({ lines: [{ sku: "LIFE-1", quantity: 1 }], financialStatus: "PENDING" })
       expect((yield* get(pending)).status).toBe("unpaid")
       const shipped = sandbox.placeOrder({ lines: [{ sku: "LIFE-1", quantity: 1 }] })
-      yield* services["fulfillment.push"].ship({ orderId: shipped, carrier: "DHL", trackingNumber: "LIFE1", idempotencyKey: "l1" })
+      yield* services["fulfillment.push"].ship({
+        orderId: shipped,
+        carrier: "DHL",
+        trackingNumber: "LIFE1",
+        idempotencyKey: "l1"
+      })
       expect((yield* get(shipped)).status).toBe("in_transit")
       const refunded = sandbox.placeOrder({
         lines: [
@@ -127,7 +137,9 @@ describe("orders.pull", () => {
       expect(order.lines).toHaveLength(27)
       const page = yield* services["orders.pull"].list({ updatedSince: new Date(sandbox.clock.now() - 60_000) })
       expect(page.items.find((o) => o.externalId === id)?.lines).toHaveLength(27)
-      const operations = sandbox.server.requestsTo(ShopifySandbox.routes.graphql).map((r) => JSON.parse(r.text).operationName)
+      const operations = sandbox.server
+        .requestsTo(ShopifySandbox.routes.graphql)
+        .map((r) => JSON.parse(r.text).operationName)
       expect(operations.filter((o) => o === "OrderLines")).toHaveLength(2)
     })
   )
@@ -185,10 +197,11 @@ describe("order mapping", () => {
       "shop"
     )
     expect(mapped.ok).toBe(true)
-    if (mapped.ok) expect(mapped.value.lines.map((l) => [l.lineId, l.externalSku, l.qty])).toEqual([
-      ["1", "variant:55", 1],
-      ["3", "REAL", 2]
-    ])
+    if (mapped.ok)
+      expect(mapped.value.lines.map((l) => [l.lineId, l.externalSku, l.qty])).toEqual([
+        ["1", "variant:55", 1],
+        ["3", "REAL", 2]
+      ])
     const onlyCustom = ShopifyOrders.fromWebhook(
       {
         id: "8",

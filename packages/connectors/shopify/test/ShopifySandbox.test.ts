@@ -36,8 +36,14 @@ const run = (sandbox: ShopifySandbox.ShopifySandbox, variables: Record<string, u
   Effect.promise(() => postGraphql(sandbox, { query, variables }))
 
 const payload = (json: Record<string, unknown>) =>
-  (json.data as { inventorySetQuantities: { inventoryAdjustmentGroup: unknown; userErrors: Array<{ code: string; field: string[] }> } })
-    .inventorySetQuantities
+  (
+    json.data as {
+      inventorySetQuantities: {
+        inventoryAdjustmentGroup: unknown
+        userErrors: Array<{ code: string; field: string[] }>
+      }
+    }
+  ).inventorySetQuantities
 
 describe("sandbox: inventorySetQuantities rules (2026-04+)", () => {
   it.scopedLive("the @idempotent directive is required, with a non-blank key, and only on inventory mutations", () =>
@@ -51,7 +57,10 @@ describe("sandbox: inventorySetQuantities rules (2026-04+)", () => {
         "mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) { userErrors { code } } }"
       )
       expect(missing.json.errors).toEqual([
-        { message: "The @idempotent directive is required for this mutation but was not provided.", extensions: { code: "BAD_REQUEST" } }
+        {
+          message: "The @idempotent directive is required for this mutation but was not provided.",
+          extensions: { code: "BAD_REQUEST" }
+        }
       ])
       expect(missing.json.data).toBeUndefined()
       const blank = yield* run(sandbox, { input: input(q), key: "  " })
@@ -68,7 +77,10 @@ describe("sandbox: inventorySetQuantities rules (2026-04+)", () => {
     Effect.gen(function* () {
       const sandbox = yield* ShopifySandbox.scoped()
       const { item, location } = seeded(sandbox, "CFQ-1", 3)
-      const omitted = yield* run(sandbox, { input: input([{ inventoryItemId: item, locationId: location, quantity: 5 }]), key: "k1" })
+      const omitted = yield* run(sandbox, {
+        input: input([{ inventoryItemId: item, locationId: location, quantity: 5 }]),
+        key: "k1"
+      })
       expect(omitted.json.errors).toEqual([
         {
           message: "InventoryQuantityInput must include the following argument: changeFromQuantity.",
@@ -100,7 +112,10 @@ describe("sandbox: inventorySetQuantities rules (2026-04+)", () => {
       const p = payload(result.json)
       expect(p.inventoryAdjustmentGroup).toBeNull()
       expect(p.userErrors).toEqual([
-        expect.objectContaining({ code: "CHANGE_FROM_QUANTITY_STALE", field: ["input", "quantities", "1", "changeFromQuantity"] })
+        expect.objectContaining({
+          code: "CHANGE_FROM_QUANTITY_STALE",
+          field: ["input", "quantities", "1", "changeFromQuantity"]
+        })
       ])
       expect([sandbox.available("CAS-A"), sandbox.available("CAS-B")]).toEqual([3, 3])
     })
@@ -110,16 +125,29 @@ describe("sandbox: inventorySetQuantities rules (2026-04+)", () => {
     Effect.gen(function* () {
       const sandbox = yield* ShopifySandbox.scoped()
       const { item, location } = seeded(sandbox, "REC-1", 3)
-      const ok = { input: input([{ inventoryItemId: item, locationId: location, quantity: 4, changeFromQuantity: 3 }]), key: "rec-1" }
+      const ok = {
+        input: input([{ inventoryItemId: item, locationId: location, quantity: 4, changeFromQuantity: 3 }]),
+        key: "rec-1"
+      }
       const first = yield* run(sandbox, ok)
       const replay = yield* run(sandbox, ok)
       expect(payload(replay.json)).toEqual(payload(first.json))
       expect(sandbox.appliedWrites("REC-1")).toBe(1)
-      const mismatch = yield* run(sandbox, { ...ok, input: input([{ inventoryItemId: item, locationId: location, quantity: 6, changeFromQuantity: 4 }]) })
+      const mismatch = yield* run(sandbox, {
+        ...ok,
+        input: input([{ inventoryItemId: item, locationId: location, quantity: 6, changeFromQuantity: 4 }])
+      })
       expect(payload(mismatch.json).userErrors.map((e) => e.code)).toEqual(["IDEMPOTENCY_KEY_PARAMETER_MISMATCH"])
-      const stale = { input: input([{ inventoryItemId: item, locationId: location, quantity: 8, changeFromQuantity: 1 }]), key: "rec-2" }
-      expect(payload((yield* run(sandbox, stale)).json).userErrors.map((e) => e.code)).toEqual(["CHANGE_FROM_QUANTITY_STALE"])
-      expect(payload((yield* run(sandbox, stale)).json).userErrors.map((e) => e.code)).toEqual(["IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"])
+      const stale = {
+        input: input([{ inventoryItemId: item, locationId: location, quantity: 8, changeFromQuantity: 1 }]),
+        key: "rec-2"
+      }
+      expect(payload((yield* run(sandbox, stale)).json).userErrors.map((e) => e.code)).toEqual([
+        "CHANGE_FROM_QUANTITY_STALE"
+      ])
+      expect(payload((yield* run(sandbox, stale)).json).userErrors.map((e) => e.code)).toEqual([
+        "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"
+      ])
       expect(sandbox.available("REC-1")).toBe(4)
     })
   )
@@ -130,16 +158,28 @@ describe("sandbox: inventorySetQuantities rules (2026-04+)", () => {
       const { item, location } = seeded(sandbox, "BAD-1", 3)
       const codes = (variables: Record<string, unknown>) =>
         Effect.map(run(sandbox, variables), (r) => payload(r.json).userErrors.map((e) => e.code))
-      const q = (extra: Record<string, unknown>) => ({ inventoryItemId: item, locationId: location, quantity: 1, changeFromQuantity: null, ...extra })
+      const q = (extra: Record<string, unknown>) => ({
+        inventoryItemId: item,
+        locationId: location,
+        quantity: 1,
+        changeFromQuantity: null,
+        ...extra
+      })
       expect(yield* codes({ input: input([q({})], { reason: "because" }), key: "b1" })).toEqual(["INVALID_REASON"])
       expect(yield* codes({ input: input([q({})], { name: "committed" }), key: "b2" })).toEqual(["INVALID_NAME"])
       expect(yield* codes({ input: input([q({ quantity: -1 })]), key: "b3" })).toEqual(["INVALID_QUANTITY_NEGATIVE"])
-      expect(yield* codes({ input: input([q({ quantity: 1_000_000_001 })]), key: "b4" })).toEqual(["INVALID_QUANTITY_TOO_HIGH"])
-      expect(yield* codes({ input: input([q({}), q({})]), key: "b5" })).toEqual(["NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR"])
-      expect(yield* codes({ input: input([q({ locationId: "gid://shopify/Location/1" })]), key: "b6" })).toEqual(["INVALID_LOCATION"])
-      expect(yield* codes({ input: input([q({ inventoryItemId: "gid://shopify/InventoryItem/1" })]), key: "b7" })).toEqual([
-        "INVALID_INVENTORY_ITEM"
+      expect(yield* codes({ input: input([q({ quantity: 1_000_000_001 })]), key: "b4" })).toEqual([
+        "INVALID_QUANTITY_TOO_HIGH"
       ])
+      expect(yield* codes({ input: input([q({}), q({})]), key: "b5" })).toEqual([
+        "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR"
+      ])
+      expect(yield* codes({ input: input([q({ locationId: "gid://shopify/Location/1" })]), key: "b6" })).toEqual([
+        "INVALID_LOCATION"
+      ])
+      expect(
+        yield* codes({ input: input([q({ inventoryItemId: "gid://shopify/InventoryItem/1" })]), key: "b7" })
+      ).toEqual(["INVALID_INVENTORY_ITEM"])
       expect(yield* codes({ input: input([q({})], { referenceDocumentUri: "not a uri" }), key: "b8" })).toEqual([
         "INVALID_REFERENCE_DOCUMENT"
       ])
@@ -153,10 +193,18 @@ describe("sandbox: inventorySetQuantities rules (2026-04+)", () => {
 describe("sandbox: cost, access and versions", () => {
   it.scopedLive("charges the requested cost, refunds to the actual one and throttles when the bucket is short", () =>
     Effect.gen(function* () {
-      const sandbox = yield* ShopifySandbox.scoped({ clock: new (yield* Effect.promise(() => import("@tkbridge/connector-testkit"))).SandboxClock.SandboxClock({ speed: 1e-9 }) })
+      const sandbox = yield* ShopifySandbox.scoped({
+        clock: new (yield* Effect.promise(() => import("@tkbridge/connector-testkit"))).SandboxClock.SandboxClock({
+          speed: 1e-9
+        })
+      })
       seeded(sandbox, "COST-1", 1)
       const first = yield* Effect.promise(() =>
-        postGraphql(sandbox, { query: ShopifyDocuments.CatalogVariants.query, variables: { first: 50 }, operationName: "CatalogVariants" })
+        postGraphql(sandbox, {
+          query: ShopifyDocuments.CatalogVariants.query,
+          variables: { first: 50 },
+          operationName: "CatalogVariants"
+        })
       )
       const cost = (first.json.extensions as { cost: Record<string, unknown> }).cost
       expect(cost).toEqual({
@@ -166,12 +214,27 @@ describe("sandbox: cost, access and versions", () => {
       })
       sandbox.drainBucket(1_900)
       const throttled = yield* Effect.promise(() =>
-        postGraphql(sandbox, { query: ShopifyDocuments.CatalogVariants.query, variables: { first: 50 }, operationName: "CatalogVariants" })
+        postGraphql(sandbox, {
+          query: ShopifyDocuments.CatalogVariants.query,
+          variables: { first: 50 },
+          operationName: "CatalogVariants"
+        })
       )
       expect(throttled.status).toBe(200)
       expect(throttled.json).toEqual({
-        errors: [{ message: "Throttled", extensions: { code: "THROTTLED", documentation: "https://shopify.dev/api/usage/rate-limits" } }],
-        extensions: { cost: { requestedQueryCost: 152, actualQueryCost: null, throttleStatus: { maximumAvailable: 2000, currentlyAvailable: 95, restoreRate: 100 } } }
+        errors: [
+          {
+            message: "Throttled",
+            extensions: { code: "THROTTLED", documentation: "https://shopify.dev/api/usage/rate-limits" }
+          }
+        ],
+        extensions: {
+          cost: {
+            requestedQueryCost: 152,
+            actualQueryCost: null,
+            throttleStatus: { maximumAvailable: 2000, currentlyAvailable: 95, restoreRate: 100 }
+          }
+        }
       })
       sandbox.setPlan("plus")
       expect(sandbox.bucketStatus()).toMatchObject({ maximumAvailable: 20_000, restoreRate: 1_000 })
@@ -188,7 +251,10 @@ describe("sandbox: cost, access and versions", () => {
           sandbox,
           {
             query: setQuantities,
-            variables: { input: input([{ inventoryItemId: item, locationId: location, quantity: 5, changeFromQuantity: 3 }]), key: "acl" }
+            variables: {
+              input: input([{ inventoryItemId: item, locationId: location, quantity: 5, changeFromQuantity: 3 }]),
+              key: "acl"
+            }
           },
           { token: readOnly }
         )
@@ -196,7 +262,11 @@ describe("sandbox: cost, access and versions", () => {
       expect((denied.json.errors as Array<{ extensions: { code: string } }>)[0]?.extensions.code).toBe("ACCESS_DENIED")
       expect(sandbox.available("ACL-1")).toBe(3)
       const anonymous = yield* Effect.promise(() =>
-        fetch(sandbox.graphqlUrl(), { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ locations(first:1) { nodes { id } } }"}' })
+        fetch(sandbox.graphqlUrl(), {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: '{"query":"{ locations(first:1) { nodes { id } } }"}'
+        })
       )
       expect(anonymous.status).toBe(401)
     })
@@ -215,7 +285,11 @@ describe("sandbox: search syntax and paging", () => {
       ]
     ])
     const rec = { sku: "C", updated: Date.parse("2026-11-02T00:00:00Z"), status: "open" }
-    const fields = { sku: (r: typeof rec) => r.sku, updated_at: (r: typeof rec) => r.updated, status: (r: typeof rec) => r.status }
+    const fields = {
+      sku: (r: typeof rec) => r.sku,
+      updated_at: (r: typeof rec) => r.updated,
+      status: (r: typeof rec) => r.status
+    }
     expect(ShopifySandboxQuery.matches(rec, q, fields)).toBe(true)
     expect(ShopifySandboxQuery.matches({ ...rec, status: "closed" }, q, fields)).toBe(false)
   })
@@ -230,10 +304,15 @@ describe("sandbox: search syntax and paging", () => {
     expect(second.nodes.map((r) => r.id)).toEqual(["4", "5", "6"])
     // A cursor stays meaningful when the record it names is gone.
     const shrunk = records.filter((r) => r.id !== "6")
-    expect(ShopifySandboxQuery.paginate(shrunk, key, { first: 3, after: second.pageInfo.endCursor }).nodes.map((r) => r.id)).toEqual(["7"])
+    expect(
+      ShopifySandboxQuery.paginate(shrunk, key, { first: 3, after: second.pageInfo.endCursor }).nodes.map((r) => r.id)
+    ).toEqual(["7"])
     const last = ShopifySandboxQuery.paginate(records, key, { last: 2, before: second.pageInfo.endCursor })
     expect(last.nodes.map((r) => r.id)).toEqual(["4", "5"])
-    expect(ShopifySandboxQuery.paginate(records, key, { first: 2, reverse: true }).nodes.map((r) => r.id)).toEqual(["7", "6"])
+    expect(ShopifySandboxQuery.paginate(records, key, { first: 2, reverse: true }).nodes.map((r) => r.id)).toEqual([
+      "7",
+      "6"
+    ])
     expect(() => ShopifySandboxQuery.paginate(records, key, { first: 251 })).toThrow(/250/)
     expect(() => ShopifySandboxQuery.paginate(records, key, {})).toThrow(/first or last/)
   })

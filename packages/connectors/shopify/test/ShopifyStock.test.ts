@@ -14,9 +14,15 @@ import { connect } from "./support.ts"
 let serial = 0
 const key = () => `idem-${++serial}`
 
-const listing = (sandbox: ShopifySandbox.ShopifySandbox, sku: string, quantity: number, locationStock?: Record<string, number>) => {
+const listing = (
+  sandbox: ShopifySandbox.ShopifySandbox,
+  sku: string,
+  quantity: number,
+  locationStock?: Record<string, number>
+) => {
   const [created] = sandbox.seedSkus([{ sku, quantity }])
-  if (locationStock !== undefined) for (const [location, q] of Object.entries(locationStock)) sandbox.setStock(sku, q, location)
+  if (locationStock !== undefined)
+    for (const [location, q] of Object.entries(locationStock)) sandbox.setStock(sku, q, location)
   return { externalSku: sku, externalIds: { inventoryItemId: created!.variants[0]!.inventoryItemId } }
 }
 
@@ -44,7 +50,12 @@ describe("stock.push", () => {
       expect(sandbox.available("PUSH-B")).toBe(0)
       expect(sandbox.appliedWrites("PUSH-A")).toBe(1)
       const [call] = stockSetCalls(sandbox)
-      const input = call!.variables.input as { name: string; reason: string; referenceDocumentUri: string; quantities: Array<Record<string, unknown>> }
+      const input = call!.variables.input as {
+        name: string
+        reason: string
+        referenceDocumentUri: string
+        quantities: Array<Record<string, unknown>>
+      }
       expect(input.name).toBe("available")
       expect(input.reason).toBe("correction")
       expect(input.referenceDocumentUri).toBe("gid://tkbridge/Connection/shopify-test")
@@ -57,31 +68,33 @@ describe("stock.push", () => {
     })
   )
 
-  it.scopedLive("a stale expected comes back Stale with the shop's quantity; the rest of the batch is still written", () =>
-    Effect.gen(function* () {
-      const { sandbox, services } = yield* connect()
-      const a = listing(sandbox, "RACE-A", 10)
-      const b = listing(sandbox, "RACE-B", 10)
-      const c = listing(sandbox, "RACE-C", 10)
-      sandbox.setStock("RACE-B", 7) // three sold in the shop's POS
-      const results = yield* services["stock.push"].push([
-        update(a, 8, { expected: 10 }),
-        update(b, 8, { expected: 10 }),
-        update(c, 4, { expected: 10 })
-      ])
-      expect(results).toEqual([
-        { _tag: "Applied", externalSku: "RACE-A", location: undefined },
-        { _tag: "Stale", externalSku: "RACE-B", location: undefined, actual: 7 },
-        { _tag: "Applied", externalSku: "RACE-C", location: undefined }
-      ])
-      expect(sandbox.available("RACE-A")).toBe(8)
-      expect(sandbox.available("RACE-B")).toBe(7)
-      expect(sandbox.available("RACE-C")).toBe(4)
-      expect(sandbox.appliedWrites("RACE-B")).toBe(0)
-      // The retry without the stale item used a new key: Shopify refuses a key with other variables.
-      const keys = stockSetCalls(sandbox).map((c) => c.variables.key)
-      expect(new Set(keys).size).toBe(keys.length)
-    })
+  it.scopedLive(
+    "a stale expected comes back Stale with the shop's quantity; the rest of the batch is still written",
+    () =>
+      Effect.gen(function* () {
+        const { sandbox, services } = yield* connect()
+        const a = listing(sandbox, "RACE-A", 10)
+        const b = listing(sandbox, "RACE-B", 10)
+        const c = listing(sandbox, "RACE-C", 10)
+        sandbox.setStock("RACE-B", 7) // three sold in the shop's POS
+        const results = yield* services["stock.push"].push([
+          update(a, 8, { expected: 10 }),
+          update(b, 8, { expected: 10 }),
+          update(c, 4, { expected: 10 })
+        ])
+        expect(results).toEqual([
+          { _tag: "Applied", externalSku: "RACE-A", location: undefined },
+          { _tag: "Stale", externalSku: "RACE-B", location: undefined, actual: 7 },
+          { _tag: "Applied", externalSku: "RACE-C", location: undefined }
+        ])
+        expect(sandbox.available("RACE-A")).toBe(8)
+        expect(sandbox.available("RACE-B")).toBe(7)
+        expect(sandbox.available("RACE-C")).toBe(4)
+        expect(sandbox.appliedWrites("RACE-B")).toBe(0)
+        // The retry without the stale item used a new key: Shopify refuses a key with other variables.
+        const keys = stockSetCalls(sandbox).map((c) => c.variables.key)
+        expect(new Set(keys).size).toBe(keys.length)
+      })
   )
 
   it.scopedLive("a replayed push is answered from Shopify's idempotency record, not applied again", () =>
@@ -123,7 +136,9 @@ describe("stock.push", () => {
       const listings = Array.from({ length: 301 }, (_, i) => listing(sandbox, `BULK-${i}`, 1))
       const results = yield* services["stock.push"].push(listings.map((l, i) => update(l, i, { expected: 1 })))
       expect(results.filter((r) => r._tag === "Applied")).toHaveLength(301)
-      expect(stockSetCalls(sandbox).map((c) => (c.variables.input as { quantities: unknown[] }).quantities.length)).toEqual([250, 51])
+      expect(
+        stockSetCalls(sandbox).map((c) => (c.variables.input as { quantities: unknown[] }).quantities.length)
+      ).toEqual([250, 51])
       expect(sandbox.available("BULK-0")).toBe(0)
       expect(sandbox.available("BULK-300")).toBe(300)
     })
@@ -158,22 +173,24 @@ describe("stock.push", () => {
     })
   )
 
-  it.scopedLive("multi-location: each update goes to its location; without one, a shop with several needs locationId", () =>
-    Effect.gen(function* () {
-      const { sandbox, services } = yield* connect({ sandbox: { locations: ["East", "West"] } })
-      const [east, west] = sandbox.locationIds()
-      const a = listing(sandbox, "LOC-A", 0, { [west!]: 4 })
-      const results = yield* services["stock.push"].push([
-        update(a, 3, { location: east, expected: 0 }),
-        update(a, 8, { location: `gid://shopify/Location/${west}`, expected: 4 }),
-        update(a, 1)
-      ])
-      expect(results[0]?._tag).toBe("Applied")
-      expect(results[1]?._tag).toBe("Applied")
-      expect(results[2]).toMatchObject({ _tag: "Failed", error: { code: "location_required" } })
-      expect(sandbox.available("LOC-A", east)).toBe(3)
-      expect(sandbox.available("LOC-A", west)).toBe(8)
-    })
+  it.scopedLive(
+    "multi-location: each update goes to its location; without one, a shop with several needs locationId",
+    () =>
+      Effect.gen(function* () {
+        const { sandbox, services } = yield* connect({ sandbox: { locations: ["East", "West"] } })
+        const [east, west] = sandbox.locationIds()
+        const a = listing(sandbox, "LOC-A", 0, { [west!]: 4 })
+        const results = yield* services["stock.push"].push([
+          update(a, 3, { location: east, expected: 0 }),
+          update(a, 8, { location: `gid://shopify/Location/${west}`, expected: 4 }),
+          update(a, 1)
+        ])
+        expect(results[0]?._tag).toBe("Applied")
+        expect(results[1]?._tag).toBe("Applied")
+        expect(results[2]).toMatchObject({ _tag: "Failed", error: { code: "location_required" } })
+        expect(sandbox.available("LOC-A", east)).toBe(3)
+        expect(sandbox.available("LOC-A", west)).toBe(8)
+      })
   )
 
   it.scopedLive("a shop with one location needs no location on the update", () =>
@@ -196,7 +213,10 @@ describe("stock.push", () => {
         { concurrency: "unbounded" }
       )
       expect(first?.[0]?._tag).toBe("Applied")
-      expect(second?.[0]).toMatchObject({ _tag: "Failed", error: { _tag: "Transient", code: "IDEMPOTENCY_CONCURRENT_REQUEST" } })
+      expect(second?.[0]).toMatchObject({
+        _tag: "Failed",
+        error: { _tag: "Transient", code: "IDEMPOTENCY_CONCURRENT_REQUEST" }
+      })
       expect(sandbox.appliedWrites("SLOW-A")).toBe(1)
     })
   )
@@ -270,8 +290,14 @@ describe("decideAfterStale", () => {
   })
 
   it("publishes 0 rather than a negative number, and skips a write that is already there", () => {
-    expect(ShopifyStock.decideAfterStale({ published: 2, lastPushed: 10, actual: 1 })).toMatchObject({ quantity: 0, write: true })
-    expect(ShopifyStock.decideAfterStale({ published: 10, lastPushed: 10, actual: 6 })).toMatchObject({ quantity: 6, write: false })
+    expect(ShopifyStock.decideAfterStale({ published: 2, lastPushed: 10, actual: 1 })).toMatchObject({
+      quantity: 0,
+      write: true
+    })
+    expect(ShopifyStock.decideAfterStale({ published: 10, lastPushed: 10, actual: 6 })).toMatchObject({
+      quantity: 6,
+      write: false
+    })
   })
 
   it("without a last push, never publishes more than either side shows", () => {

@@ -6,9 +6,9 @@
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import "@shopify/shopify-api/adapters/node"
+import { describe, expect, it } from "@effect/vitest"
 import { ApiVersion, shopifyApi } from "@shopify/shopify-api"
 import { getHmac } from "@shopify/shopify-api/test-helpers"
-import { describe, expect, it } from "@effect/vitest"
 import { SandboxClock } from "@tkbridge/connector-testkit"
 import type { Webhook } from "@tkbridge/core"
 import { Effect, Either, Option, Redacted, Schema } from "effect"
@@ -45,7 +45,11 @@ const receiver = (status: (n: number) => number | "hang" = () => 200) =>
             })
           })
           server.listen(0, "127.0.0.1", () =>
-            resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/shopify`, received, server })
+            resolve({
+              url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/shopify`,
+              received,
+              server
+            })
           )
         })
     ),
@@ -73,7 +77,10 @@ const toRequest = (r: Received): Webhook.WebhookRequest => ({
   rawBody: new Uint8Array(r.body)
 })
 
-const receiverFor = (sandbox: ShopifySandbox.ShopifySandbox, overrides: Partial<ShopifyConfig.ShopifyConfigInput> = {}) =>
+const receiverFor = (
+  sandbox: ShopifySandbox.ShopifySandbox,
+  overrides: Partial<ShopifyConfig.ShopifyConfigInput> = {}
+) =>
   ShopifyWebhook.make(Schema.decodeUnknownSync(ShopifyConfig.ShopifyConfig)(sandbox.config(overrides)), "shopify-test")
 
 const library = (sandbox: ShopifySandbox.ShopifySandbox) =>
@@ -86,7 +93,11 @@ const library = (sandbox: ShopifySandbox.ShopifySandbox) =>
     logger: { level: 0 }
   })
 
-const rejected = (e: Either.Either<void, Webhook.WebhookRejected>) => Either.getLeft(e).pipe(Option.map((x) => x.reason), Option.getOrNull)
+const rejected = (e: Either.Either<void, Webhook.WebhookRejected>) =>
+  Either.getLeft(e).pipe(
+    Option.map((x) => x.reason),
+    Option.getOrNull
+  )
 
 describe("webhooks: signing and verification", () => {
   it.scopedLive("deliveries the sandbox makes over HTTP validate with Shopify's library and with the connector", () =>
@@ -156,77 +167,96 @@ describe("webhooks: signing and verification", () => {
     })
   )
 
-  it.scopedLive("refuses a changed body, another secret, a missing signature and another shop; accepts the previous secret", () =>
-    Effect.gen(function* () {
-      const sandbox = yield* ShopifySandbox.scoped()
-      const fake = ShopifySandboxFake.fakeOf(sandbox)
-      const connector = receiverFor(sandbox)
-      const good = yield* fake.webhooks!.delivery()
-      yield* connector.verify(good)
-      const body = new Uint8Array(good.rawBody)
-      body[body.length - 2] = body[body.length - 2] === 0x31 ? 0x32 : 0x31
-      expect(rejected(yield* Effect.either(connector.verify({ ...good, rawBody: body })))).toBe("bad_signature")
-      expect(rejected(yield* Effect.either(connector.verify(yield* fake.webhooks!.deliverySignedWith("other-secret"))))).toBe(
-        "bad_signature"
-      )
-      const { "x-shopify-hmac-sha256": _gone, ...unsigned } = good.headers
-      expect(rejected(yield* Effect.either(connector.verify({ ...good, headers: unsigned })))).toBe("missing_signature")
-      expect(
-        rejected(yield* Effect.either(connector.verify({ ...good, headers: { ...good.headers, "x-shopify-shop-domain": "x.myshopify.com" } })))
-      ).toBe("unknown_app")
-      // Mid-rotation: the app now has a new secret, Shopify still signs with the old one for a while.
-      const rotated = receiverFor(sandbox, { clientSecret: "shpss_new_secret", previousClientSecret: sandbox.clientSecret })
-      yield* rotated.verify(good)
-      const retired = receiverFor(sandbox, { clientSecret: "shpss_new_secret" })
-      expect(rejected(yield* Effect.either(retired.verify(good)))).toBe("bad_signature")
-    })
+  it.scopedLive(
+    "refuses a changed body, another secret, a missing signature and another shop; accepts the previous secret",
+    () =>
+      Effect.gen(function* () {
+        const sandbox = yield* ShopifySandbox.scoped()
+        const fake = ShopifySandboxFake.fakeOf(sandbox)
+        const connector = receiverFor(sandbox)
+        const good = yield* fake.webhooks!.delivery()
+        yield* connector.verify(good)
+        const body = new Uint8Array(good.rawBody)
+        body[body.length - 2] = body[body.length - 2] === 0x31 ? 0x32 : 0x31
+        expect(rejected(yield* Effect.either(connector.verify({ ...good, rawBody: body })))).toBe("bad_signature")
+        expect(
+          rejected(yield* Effect.either(connector.verify(yield* fake.webhooks!.deliverySignedWith("other-secret"))))
+        ).toBe("bad_signature")
+        const { "x-shopify-hmac-sha256": _gone, ...unsigned } = good.headers
+        expect(rejected(yield* Effect.either(connector.verify({ ...good, headers: unsigned })))).toBe(
+          "missing_signature"
+        )
+        expect(
+          rejected(
+            yield* Effect.either(
+              connector.verify({ ...good, headers: { ...good.headers, "x-shopify-shop-domain": "x.myshopify.com" } })
+            )
+          )
+        ).toBe("unknown_app")
+        // Mid-rotation: the app now has a new secret, Shopify still signs with the old one for a while.
+        const rotated = receiverFor(sandbox, {
+          clientSecret: "shpss_new_secret",
+          previousClientSecret: sandbox.clientSecret
+        })
+        yield* rotated.verify(good)
+        const retired = receiverFor(sandbox, { clientSecret: "shpss_new_secret" })
+        expect(rejected(yield* Effect.either(retired.verify(good)))).toBe("bad_signature")
+      })
   )
 })
 
 describe("webhooks: decoding", () => {
-  it.scopedLive("decodes cancellations, refunds, uninstalls and inventory; records unknown topics; refuses garbage", () =>
-    Effect.gen(function* () {
-      const sandbox = yield* ShopifySandbox.scoped()
-      const inbox = yield* receiver()
-      sandbox.subscribe(inbox.url)
-      const connector = receiverFor(sandbox)
-      sandbox.seedSkus([{ sku: "DEC-1", quantity: 5 }])
-      const orderId = sandbox.placeOrder({ lines: [{ sku: "DEC-1", quantity: 3 }] })
-      const lineId = sandbox.order(orderId).lines[0]!.id
-      const refundId = sandbox.refund(orderId, { lines: [{ lineItemId: lineId, quantity: 1 }], note: "damaged" })
-      sandbox.cancelOrder(orderId)
-      sandbox.uninstall()
-      yield* Effect.promise(() => sandbox.settleWebhooks())
-      const decoded = yield* Effect.forEach(inbox.received, (r) =>
-        Effect.zipRight(connector.verify(toRequest(r)), connector.decode(toRequest(r)))
-      )
-      const byTopic = (topic: string) => decoded.filter((d) => d.topic === topic)
-      expect(byTopic("refunds/create")).toHaveLength(1)
-      const [refundEvent, notice] = byTopic("refunds/create")[0]!.events
-      expect(refundEvent?._tag).toBe("AfterSaleChanged")
-      if (refundEvent?._tag === "AfterSaleChanged") {
-        expect(refundEvent).toMatchObject({ afterSaleId: refundId, orderId, kind: "refund", status: "completed" })
-        expect(refundEvent.afterSale?.lines).toEqual([{ externalSku: "DEC-1", qty: 1 }])
-        expect(refundEvent.afterSale?.reason).toBe("damaged")
-      }
-      expect(notice).toMatchObject({ _tag: "OrderChanged", orderId })
-      const cancelled = byTopic("orders/cancelled")[0]!.events[0]
-      expect(cancelled).toMatchObject({ _tag: "OrderChanged", orderId, status: "cancelled" })
-      expect(byTopic("app/uninstalled")[0]!.events.map((e) => e._tag)).toEqual(["AuthorizationRevoked"])
-      expect(byTopic("inventory_levels/update")[0]!.events.map((e) => e._tag)).toEqual(["InventoryChanged"])
+  it.scopedLive(
+    "decodes cancellations, refunds, uninstalls and inventory; records unknown topics; refuses garbage",
+    () =>
+      Effect.gen(function* () {
+        const sandbox = yield* ShopifySandbox.scoped()
+        const inbox = yield* receiver()
+        sandbox.subscribe(inbox.url)
+        const connector = receiverFor(sandbox)
+        sandbox.seedSkus([{ sku: "DEC-1", quantity: 5 }])
+        const orderId = sandbox.placeOrder({ lines: [{ sku: "DEC-1", quantity: 3 }] })
+        const lineId = sandbox.order(orderId).lines[0]!.id
+        const refundId = sandbox.refund(orderId, { lines: [{ lineItemId: lineId, quantity: 1 }], note: "damaged" })
+        sandbox.cancelOrder(orderId)
+        sandbox.uninstall()
+        yield* Effect.promise(() => sandbox.settleWebhooks())
+        const decoded = yield* Effect.forEach(inbox.received, (r) =>
+          Effect.zipRight(connector.verify(toRequest(r)), connector.decode(toRequest(r)))
+        )
+        const byTopic = (topic: string) => decoded.filter((d) => d.topic === topic)
+        expect(byTopic("refunds/create")).toHaveLength(1)
+        const [refundEvent, notice] = byTopic("refunds/create")[0]!.events
+        expect(refundEvent?._tag).toBe("AfterSaleChanged")
+        if (refundEvent?._tag === "AfterSaleChanged") {
+          expect(refundEvent).toMatchObject({ afterSaleId: refundId, orderId, kind: "refund", status: "completed" })
+          expect(refundEvent.afterSale?.lines).toEqual([{ externalSku: "DEC-1", qty: 1 }])
+          expect(refundEvent.afterSale?.reason).toBe("damaged")
+        }
+        expect(notice).toMatchObject({ _tag: "OrderChanged", orderId })
+        const cancelled = byTopic("orders/cancelled")[0]!.events[0]
+        expect(cancelled).toMatchObject({ _tag: "OrderChanged", orderId, status: "cancelled" })
+        expect(byTopic("app/uninstalled")[0]!.events.map((e) => e._tag)).toEqual(["AuthorizationRevoked"])
+        expect(byTopic("inventory_levels/update")[0]!.events.map((e) => e._tag)).toEqual(["InventoryChanged"])
 
-      const signed = (topic: string, payload: unknown) => ShopifySandboxFake.toRequest(sandbox.signWebhook(topic, payload))
-      const unknown = yield* connector.decode(signed("products/update", { id: 1 }))
-      expect(unknown.events).toEqual([expect.objectContaining({ _tag: "Unhandled", topic: "products/update" })])
-      const garbage = ShopifySandboxFake.toRequest({ ...sandbox.signWebhook("orders/create", {}), body: "{not json" })
-      expect(Either.getLeft(yield* Effect.either(connector.decode(garbage))).pipe(Option.map((e) => e._tag), Option.getOrNull)).toBe(
-        "WebhookMalformed"
-      )
-      const shapeless = yield* Effect.either(connector.decode(signed("orders/create", { id: "x" })))
-      expect(Either.isLeft(shapeless)).toBe(true)
-      const { "x-shopify-topic": _t, ...noTopic } = signed("orders/create", {}).headers
-      expect(Either.isLeft(yield* Effect.either(connector.decode({ ...signed("orders/create", {}), headers: noTopic })))).toBe(true)
-    })
+        const signed = (topic: string, payload: unknown) =>
+          ShopifySandboxFake.toRequest(sandbox.signWebhook(topic, payload))
+        const unknown = yield* connector.decode(signed("products/update", { id: 1 }))
+        expect(unknown.events).toEqual([expect.objectContaining({ _tag: "Unhandled", topic: "products/update" })])
+        const garbage = ShopifySandboxFake.toRequest({ ...sandbox.signWebhook("orders/create", {}), body: "{not json" })
+        expect(
+          Either.getLeft(yield* Effect.either(connector.decode(garbage))).pipe(
+            Option.map((e) => e._tag),
+            Option.getOrNull
+          )
+        ).toBe("WebhookMalformed")
+        const shapeless = yield* Effect.either(connector.decode(signed("orders/create", { id: "x" })))
+        expect(Either.isLeft(shapeless)).toBe(true)
+        const { "x-shopify-topic": _t, ...noTopic } = signed("orders/create", {}).headers
+        expect(
+          Either.isLeft(yield* Effect.either(connector.decode({ ...signed("orders/create", {}), headers: noTopic })))
+        ).toBe(true)
+      })
   )
 
   it.scopedLive("one event sent to two subscriptions, and sent again, has one dedupe key", () =>
@@ -243,7 +273,9 @@ describe("webhooks: decoding", () => {
       sandbox.placeOrder({ lines: [{ sku: "DUP-1", quantity: 1 }] })
       yield* Effect.promise(() => sandbox.settleWebhooks())
       const connector = receiverFor(sandbox)
-      const keys = yield* Effect.forEach([...a.received, ...b.received], (r) => Effect.map(connector.decode(toRequest(r)), (d) => d.dedupeKey))
+      const keys = yield* Effect.forEach([...a.received, ...b.received], (r) =>
+        Effect.map(connector.decode(toRequest(r)), (d) => d.dedupeKey)
+      )
       // a: event 1, its duplicate, event 2; b: event 1, event 2.
       expect(keys[0]).toBe(keys[1])
       expect(keys[0]).toBe(keys[3])
@@ -255,36 +287,38 @@ describe("webhooks: decoding", () => {
 })
 
 describe("webhooks: delivery and retries", () => {
-  it.scopedLive("a failing receiver gets 8 retries over 4 hours, then the delivery is given up", () =>
-    Effect.gen(function* () {
-      // A clock that only moves when the test moves it: each retry's time is exact.
-      const clock = new SandboxClock.SandboxClock({ speed: 1e-9 })
-      const sandbox = yield* ShopifySandbox.scoped({ clock })
-      const inbox = yield* receiver(() => 500)
-      sandbox.subscribe(inbox.url, { topics: ["orders/create"] })
-      sandbox.seedSkus([{ sku: "RETRY-1", quantity: 5 }])
-      sandbox.placeOrder({ lines: [{ sku: "RETRY-1", quantity: 1 }] })
-      const [delivery] = sandbox.deliveries()
-      yield* waitUntil(() => delivery!.attempts.length === 1)
-      for (const [i, wait] of ShopifySandboxWebhooks.defaultRetrySchedule.entries()) {
-        // Just short of the wait nothing is sent; at the wait the retry goes out.
-        clock.advance(wait - 1_000)
-        yield* Effect.sleep("20 millis")
-        expect(delivery!.attempts).toHaveLength(i + 1)
-        clock.advance(1_000)
-        yield* waitUntil(() => delivery!.attempts.length === i + 2)
-      }
-      yield* Effect.promise(() => sandbox.settleWebhooks())
-      expect(delivery?.state).toBe("failed")
-      expect(delivery?.attempts).toHaveLength(9)
-      expect(inbox.received).toHaveLength(9)
-      const span = delivery!.attempts[8]!.at - delivery!.attempts[0]!.at
-      expect(Math.round(span / 1000)).toBe(4 * 3_600)
-      // Every retry is the same delivery: same ids, same body, same signature.
-      expect(new Set(inbox.received.map((r) => r.headers["x-shopify-webhook-id"])).size).toBe(1)
-      expect(new Set(inbox.received.map((r) => r.headers["x-shopify-hmac-sha256"])).size).toBe(1)
-      expect(new Set(inbox.received.map((r) => r.body.toString())).size).toBe(1)
-    }),
+  it.scopedLive(
+    "a failing receiver gets 8 retries over 4 hours, then the delivery is given up",
+    () =>
+      Effect.gen(function* () {
+        // A clock that only moves when the test moves it: each retry's time is exact.
+        const clock = new SandboxClock.SandboxClock({ speed: 1e-9 })
+        const sandbox = yield* ShopifySandbox.scoped({ clock })
+        const inbox = yield* receiver(() => 500)
+        sandbox.subscribe(inbox.url, { topics: ["orders/create"] })
+        sandbox.seedSkus([{ sku: "RETRY-1", quantity: 5 }])
+        sandbox.placeOrder({ lines: [{ sku: "RETRY-1", quantity: 1 }] })
+        const [delivery] = sandbox.deliveries()
+        yield* waitUntil(() => delivery!.attempts.length === 1)
+        for (const [i, wait] of ShopifySandboxWebhooks.defaultRetrySchedule.entries()) {
+          // Just short of the wait nothing is sent; at the wait the retry goes out.
+          clock.advance(wait - 1_000)
+          yield* Effect.sleep("20 millis")
+          expect(delivery!.attempts).toHaveLength(i + 1)
+          clock.advance(1_000)
+          yield* waitUntil(() => delivery!.attempts.length === i + 2)
+        }
+        yield* Effect.promise(() => sandbox.settleWebhooks())
+        expect(delivery?.state).toBe("failed")
+        expect(delivery?.attempts).toHaveLength(9)
+        expect(inbox.received).toHaveLength(9)
+        const span = delivery!.attempts[8]!.at - delivery!.attempts[0]!.at
+        expect(Math.round(span / 1000)).toBe(4 * 3_600)
+        // Every retry is the same delivery: same ids, same body, same signature.
+        expect(new Set(inbox.received.map((r) => r.headers["x-shopify-webhook-id"])).size).toBe(1)
+        expect(new Set(inbox.received.map((r) => r.headers["x-shopify-hmac-sha256"])).size).toBe(1)
+        expect(new Set(inbox.received.map((r) => r.body.toString())).size).toBe(1)
+      }),
     { timeout: 30_000 }
   )
 

@@ -5,8 +5,8 @@
  * more than the pool can actually sell.
  */
 import { describe, expect, it } from "@effect/vitest"
-import type { Connector } from "@tkbridge/core"
 import { SandboxServer } from "@tkbridge/connector-testkit"
+import type { Connector } from "@tkbridge/core"
 import { Effect } from "effect"
 import { ShopifyStock } from "../src/index.ts"
 import { connect } from "./support.ts"
@@ -73,95 +73,97 @@ describe("stale compare-and-set race", () => {
     })
   )
 
-  it.scopedLive("random races never leave the shop showing more than the pool can sell", () =>
-    Effect.gen(function* () {
-      const { sandbox, services } = yield* connect({ sandbox: { plan: "plus" } })
-      const [created] = sandbox.seedSkus([{ sku: "FUZZ", quantity: 0 }])
-      const listing = { externalSku: "FUZZ", externalIds: { inventoryItemId: created!.variants[0]!.inventoryItemId } }
-      const random = SandboxServer.seededRandom(20261126)
-      const pick = (n: number) => Math.floor(random() * n)
-      const pool: PoolView = { onHand: 40, held: 0, unseen: 0 }
-      /** Units sold in the shop whose orders have not reached the pool. */
-      const inFlight: Array<{ readonly orderId: string; readonly qty: number }> = []
-      let soldInShop = 0
-      let soldOnTikTok = 0
-      let lastPushed: number | undefined
-      let stales = 0
+  it.scopedLive(
+    "random races never leave the shop showing more than the pool can sell",
+    () =>
+      Effect.gen(function* () {
+        const { sandbox, services } = yield* connect({ sandbox: { plan: "plus" } })
+        const [created] = sandbox.seedSkus([{ sku: "FUZZ", quantity: 0 }])
+        const listing = { externalSku: "FUZZ", externalIds: { inventoryItemId: created!.variants[0]!.inventoryItemId } }
+        const random = SandboxServer.seededRandom(20261126)
+        const pick = (n: number) => Math.floor(random() * n)
+        const pool: PoolView = { onHand: 40, held: 0, unseen: 0 }
+        /** Units sold in the shop whose orders have not reached the pool. */
+        const inFlight: Array<{ readonly orderId: string; readonly qty: number }> = []
+        let soldInShop = 0
+        let soldOnTikTok = 0
+        let lastPushed: number | undefined
+        let stales = 0
 
-      /** The engine: push what the pool publishes; on Stale, decide and write again. */
-      const sync = Effect.gen(function* () {
-        let quantity = publish(pool)
-        let expected = lastPushed
-        for (let round = 0; round < 5; round++) {
-          const update: Connector.StockUpdate = { ...listing, quantity, expected, idempotencyKey: `fuzz-${++serial}` }
-          const [result] = yield* services["stock.push"].push([update])
-          if (result?._tag === "Applied") {
-            lastPushed = quantity
-            return
+        /** The engine: push what the pool publishes; on Stale, decide and write again. */
+        const sync = Effect.gen(function* () {
+          let quantity = publish(pool)
+          let expected = lastPushed
+          for (let round = 0; round < 5; round++) {
+            const update: Connector.StockUpdate = { ...listing, quantity, expected, idempotencyKey: `fuzz-${++serial}` }
+            const [result] = yield* services["stock.push"].push([update])
+            if (result?._tag === "Applied") {
+              lastPushed = quantity
+              return
+            }
+            expect(result?._tag).toBe("Stale")
+            if (result?._tag !== "Stale") return
+            stales++
+            const d = ShopifyStock.decideAfterStale({ published: publish(pool), lastPushed, actual: result.actual })
+            pool.unseen += d.unseen
+            if (!d.write) {
+              lastPushed = d.quantity
+              return
+            }
+            quantity = d.quantity
+            expected = d.expected
+            lastPushed = result.actual
           }
-          expect(result?._tag).toBe("Stale")
-          if (result?._tag !== "Stale") return
-          stales++
-          const d = ShopifyStock.decideAfterStale({ published: publish(pool), lastPushed, actual: result.actual })
-          pool.unseen += d.unseen
-          if (!d.write) {
-            lastPushed = d.quantity
-            return
-          }
-          quantity = d.quantity
-          expected = d.expected
-          lastPushed = result.actual
-        }
-      })
+        })
 
-      for (let step = 0; step < 120; step++) {
-        const shown = sandbox.available("FUZZ") ?? 0
-        switch (pick(5)) {
-          case 0: {
-            // A sale in the shop (its order will reach the pool later).
-            if (shown <= 0) break
-            const qty = 1 + pick(Math.min(shown, 3))
-            inFlight.push({ orderId: sandbox.placeOrder({ lines: [{ sku: "FUZZ", quantity: qty }] }), qty })
-            soldInShop += qty
-            break
+        for (let step = 0; step < 120; step++) {
+          const shown = sandbox.available("FUZZ") ?? 0
+          switch (pick(5)) {
+            case 0: {
+              // A sale in the shop (its order will reach the pool later).
+              if (shown <= 0) break
+              const qty = 1 + pick(Math.min(shown, 3))
+              inFlight.push({ orderId: sandbox.placeOrder({ lines: [{ sku: "FUZZ", quantity: qty }] }), qty })
+              soldInShop += qty
+              break
+            }
+            case 1: {
+              // A TikTok order reaches the pool.
+              if (publish(pool) <= 0) break
+              pool.held += 1
+              soldOnTikTok += 1
+              break
+            }
+            case 2: {
+              // A shop order reaches the pool: its units move from "unseen" (if counted) to held.
+              const arrived = inFlight.shift()
+              if (arrived === undefined) break
+              const order = yield* services["orders.pull"].get(arrived.orderId)
+              const qty = order.lines.reduce((n, l) => n + l.qty, 0)
+              pool.held += qty
+              pool.unseen = Math.max(0, pool.unseen - qty)
+              break
+            }
+            case 3:
+              // The warehouse receives stock.
+              pool.onHand += pick(5)
+              break
+            default:
+              // A stock count in the shop's admin finds less (an upward edit is the test above).
+              sandbox.setStock("FUZZ", pick(shown + 1))
           }
-          case 1: {
-            // A TikTok order reaches the pool.
-            if (publish(pool) <= 0) break
-            pool.held += 1
-            soldOnTikTok += 1
-            break
-          }
-          case 2: {
-            // A shop order reaches the pool: its units move from "unseen" (if counted) to held.
-            const arrived = inFlight.shift()
-            if (arrived === undefined) break
-            const order = yield* services["orders.pull"].get(arrived.orderId)
-            const qty = order.lines.reduce((n, l) => n + l.qty, 0)
-            pool.held += qty
-            pool.unseen = Math.max(0, pool.unseen - qty)
-            break
-          }
-          case 3:
-            // The warehouse receives stock.
-            pool.onHand += pick(5)
-            break
-          default:
-            // A stock count in the shop's admin finds less (an upward edit is the test above).
-            sandbox.setStock("FUZZ", pick(shown + 1))
+          // Several changes may pile up between two pushes.
+          if (pick(2) === 0) continue
+          yield* sync
+          const truth = Math.max(0, pool.onHand - soldOnTikTok - soldInShop)
+          const held = sandbox.available("FUZZ") ?? 0
+          expect({ step, held, truth, ok: held <= truth }).toMatchObject({ step, ok: true })
+          expect(held).toBeLessThanOrEqual(publish(pool) + pool.unseen)
         }
-        // Several changes may pile up between two pushes.
-        if (pick(2) === 0) continue
-        yield* sync
-        const truth = Math.max(0, pool.onHand - soldOnTikTok - soldInShop)
-        const held = sandbox.available("FUZZ") ?? 0
-        expect({ step, held, truth, ok: held <= truth }).toMatchObject({ step, ok: true })
-        expect(held).toBeLessThanOrEqual(publish(pool) + pool.unseen)
-      }
-      // The races really happened.
-      expect(stales).toBeGreaterThan(5)
-      expect(soldInShop).toBeGreaterThan(0)
-    }),
+        // The races really happened.
+        expect(stales).toBeGreaterThan(5)
+        expect(soldInShop).toBeGreaterThan(0)
+      }),
     { timeout: 60_000 }
   )
 })

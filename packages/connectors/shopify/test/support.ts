@@ -5,9 +5,9 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { AccessToken, Connector, ConnectorError } from "@tkbridge/core"
+import { Context, Effect, Layer, Redacted, Schema } from "effect"
 import type { GraphQLSchema, IntrospectionQuery } from "graphql"
 import { buildClientSchema } from "graphql"
-import { Context, Effect, Layer, Redacted, Schema } from "effect"
 import { loadAdminIntrospection } from "../scripts/admin-schema.ts"
 import { ShopifyClient, ShopifyConfig, ShopifyConnector } from "../src/index.ts"
 import { ShopifySandbox } from "../src/sandbox/index.ts"

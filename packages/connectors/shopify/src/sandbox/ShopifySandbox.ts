@@ -21,11 +21,11 @@ import { randomBytes, randomUUID } from "node:crypto"
 import type { SandboxServer as Harness } from "@tkbridge/connector-testkit"
 import { SandboxClock, SandboxServer } from "@tkbridge/connector-testkit"
 import type { AccessToken } from "@tkbridge/core"
+import { Effect } from "effect"
 import type { GraphQLSchema } from "graphql"
-import { defaultScopes, toTokenSet } from "../ShopifyAuth.ts"
+import { decodeTokenResponse, defaultScopes, toTokenSet } from "../ShopifyAuth.ts"
 import type { ShopifyConfigInput } from "../ShopifyConfig.ts"
 import { defaultApiVersion } from "../ShopifyConfig.ts"
-import { decodeTokenResponse } from "../ShopifyAuth.ts"
 import { ShopifySandboxAuth } from "./ShopifySandboxAuth.ts"
 import type { Plan } from "./ShopifySandboxGraphql.ts"
 import { Bucket, plans, ShopifySandboxGraphql } from "./ShopifySandboxGraphql.ts"
@@ -40,7 +40,6 @@ import type {
 import { ShopifySandboxState } from "./ShopifySandboxState.ts"
 import type { SandboxDelivery, SignedWebhook } from "./ShopifySandboxWebhooks.ts"
 import { ShopifySandboxWebhooks } from "./ShopifySandboxWebhooks.ts"
-import { Effect } from "effect"
 
 /** Route names (for `fault`). */
 export const routes = {
@@ -108,7 +107,11 @@ export interface LevelView {
 export interface FulfillmentView {
   readonly id: string
   readonly status: string
-  readonly tracking: ReadonlyArray<{ readonly company: string | null; readonly number: string | null; readonly url: string | null }>
+  readonly tracking: ReadonlyArray<{
+    readonly company: string | null
+    readonly number: string | null
+    readonly url: string | null
+  }>
   readonly lines: ReadonlyArray<{ readonly lineItemId: string; readonly quantity: number }>
 }
 
@@ -221,7 +224,10 @@ export class ShopifySandbox {
   // Catalogue and stock
 
   /** Adds a location; returns its numeric id. */
-  addLocation(name: string, options: { readonly country?: string; readonly fulfillsOnlineOrders?: boolean; readonly active?: boolean } = {}): string {
+  addLocation(
+    name: string,
+    options: { readonly country?: string; readonly fulfillsOnlineOrders?: boolean; readonly active?: boolean } = {}
+  ): string {
     return this.state.addLocation({ name, ...options }).id
   }
 
@@ -251,7 +257,11 @@ export class ShopifySandbox {
     }>
   }): {
     readonly productId: string
-    readonly variants: ReadonlyArray<{ readonly variantId: string; readonly inventoryItemId: string; readonly sku: string | null }>
+    readonly variants: ReadonlyArray<{
+      readonly variantId: string
+      readonly inventoryItemId: string
+      readonly sku: string | null
+    }>
   } {
     const { product, variants } = this.state.addProduct(input)
     return {
@@ -263,7 +273,10 @@ export class ShopifySandbox {
   /** Adds one single-variant product per SKU, stocked at the default location. */
   seedSkus(skus: ReadonlyArray<{ readonly sku: string; readonly quantity: number; readonly price?: string }>) {
     return skus.map((s) =>
-      this.addProduct({ title: `Product ${s.sku}`, variants: [{ sku: s.sku, stock: s.quantity, ...(s.price ? { price: s.price } : {}) }] })
+      this.addProduct({
+        title: `Product ${s.sku}`,
+        variants: [{ sku: s.sku, stock: s.quantity, ...(s.price ? { price: s.price } : {}) }]
+      })
     )
   }
 
@@ -306,7 +319,12 @@ export class ShopifySandbox {
 
   /** Places an order (stock is committed at the location); returns its numeric id. */
   placeOrder(input: {
-    readonly lines: ReadonlyArray<{ readonly sku?: string; readonly variantId?: string; readonly quantity: number; readonly price?: string }>
+    readonly lines: ReadonlyArray<{
+      readonly sku?: string
+      readonly variantId?: string
+      readonly quantity: number
+      readonly price?: string
+    }>
     readonly locationId?: string
     readonly financialStatus?: FinancialStatus
     readonly shippingAddress?: AddressRecord | null
@@ -316,7 +334,10 @@ export class ShopifySandbox {
   }
 
   /** Cancels an order (releasing and, by default, restocking its units). */
-  cancelOrder(orderId: string, options: { readonly reason?: OrderRecord["cancelReason"]; readonly restock?: boolean } = {}): void {
+  cancelOrder(
+    orderId: string,
+    options: { readonly reason?: OrderRecord["cancelReason"]; readonly restock?: boolean } = {}
+  ): void {
     this.state.cancelOrder(orderId, options)
   }
 
@@ -340,7 +361,13 @@ export class ShopifySandbox {
     readonly financialStatus: FinancialStatus
     readonly fulfillmentStatus: string
     readonly updatedAt: number
-    readonly lines: ReadonlyArray<{ readonly id: string; readonly sku: string | null; readonly quantity: number; readonly current: number; readonly unshipped: number }>
+    readonly lines: ReadonlyArray<{
+      readonly id: string
+      readonly sku: string | null
+      readonly quantity: number
+      readonly current: number
+      readonly unshipped: number
+    }>
     readonly refunds: ReadonlyArray<RefundRecord>
   } {
     const o = this.state.order(orderId)
@@ -374,7 +401,9 @@ export class ShopifySandbox {
   // Tokens
 
   /** Issues a grant as a `TokenSet` (expiring by default, every scope the connector needs by default). */
-  issueToken(options: { readonly scopes?: ReadonlyArray<string>; readonly expiring?: boolean } = {}): AccessToken.TokenSet {
+  issueToken(
+    options: { readonly scopes?: ReadonlyArray<string>; readonly expiring?: boolean } = {}
+  ): AccessToken.TokenSet {
     const raw = this.auth.issue({ scopes: options.scopes ?? defaultScopes, expiring: options.expiring ?? true })
     return toTokenSet(Effect.runSync(decodeTokenResponse(raw)), this.clock.now(), this.shop)
   }
@@ -446,7 +475,10 @@ export const start = async (options: ShopifySandboxOptions = {}): Promise<Shopif
   for (const name of options.locations ?? ["Main warehouse"]) state.addLocation({ name })
   const auth = new ShopifySandboxAuth({ shop, clientId, clientSecret, ...(options.auth ?? {}) }, clock)
   const bucket = new Bucket(
-    { restoreRate: options.restoreRate ?? plans[options.plan ?? "standard"], maximumAvailable: options.maximumAvailable },
+    {
+      restoreRate: options.restoreRate ?? plans[options.plan ?? "standard"],
+      maximumAvailable: options.maximumAvailable
+    },
     clock
   )
   const graphql = new ShopifySandboxGraphql(

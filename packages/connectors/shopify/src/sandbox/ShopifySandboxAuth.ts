@@ -99,7 +99,10 @@ export class ShopifySandboxAuth {
   }
 
   /** Issues a grant directly (tests, the demo): an expiring pair by default. */
-  issue(input: { readonly scopes: ReadonlyArray<string>; readonly expiring?: boolean | undefined }): Record<string, unknown> {
+  issue(input: {
+    readonly scopes: ReadonlyArray<string>
+    readonly expiring?: boolean | undefined
+  }): Record<string, unknown> {
     return this.grant(input.scopes, input.expiring ?? true, null)
   }
 
@@ -107,7 +110,14 @@ export class ShopifySandboxAuth {
     const now = this.clock.now()
     const accessToken = secret("shpat_")
     if (!expiring) {
-      this.accessTokens.set(accessToken, { token: accessToken, scopes, expiresAt: null, revoked: false, refreshToken: null, used: false })
+      this.accessTokens.set(accessToken, {
+        token: accessToken,
+        scopes,
+        expiresAt: null,
+        revoked: false,
+        refreshToken: null,
+        used: false
+      })
       return { access_token: accessToken, scope: scopes.join(",") }
     }
     const refreshToken = secret("shprt_")
@@ -146,8 +156,16 @@ export class ShopifySandboxAuth {
   }
 
   /** Checks an API call's token: the record, or why it is refused. */
-  authenticate(token: string | undefined): { readonly ok: true; readonly record: AccessRecord } | { readonly ok: false; readonly status: 401 | 403; readonly body: object } {
-    const invalid = { ok: false as const, status: 401 as const, body: { errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" } }
+  authenticate(
+    token: string | undefined
+  ):
+    | { readonly ok: true; readonly record: AccessRecord }
+    | { readonly ok: false; readonly status: 401 | 403; readonly body: object } {
+    const invalid = {
+      ok: false as const,
+      status: 401 as const,
+      body: { errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" }
+    }
     if (token === undefined || token === "") return invalid
     const record = this.accessTokens.get(token)
     if (record === undefined || record.revoked) return invalid
@@ -156,7 +174,10 @@ export class ShopifySandboxAuth {
       return {
         ok: false,
         status: 403,
-        body: { errors: "Non-expiring access tokens are no longer accepted for the Admin API. Start using expiring offline tokens." }
+        body: {
+          errors:
+            "Non-expiring access tokens are no longer accepted for the Admin API. Start using expiring offline tokens."
+        }
       }
     }
     if (!record.used) {
@@ -210,7 +231,9 @@ export class ShopifySandboxAuth {
     this.codes.set(code, { scopes, expiresAt: this.clock.now() + 10 * 60 * 1000, used: false, online })
     const params: Record<string, string> = {
       code,
-      host: Buffer.from(`admin.shopify.com/store/${this.options.shop.replace(/\.myshopify\.com$/, "")}`).toString("base64url"),
+      host: Buffer.from(`admin.shopify.com/store/${this.options.shop.replace(/\.myshopify\.com$/, "")}`).toString(
+        "base64url"
+      ),
       shop: this.options.shop,
       timestamp: String(this.clock.nowSeconds())
     }
@@ -266,7 +289,16 @@ export class ShopifySandboxAuth {
           ...response,
           expires_in: 86_400,
           associated_user_scope: code.scopes.join(","),
-          associated_user: { id: 902541635, first_name: "Sandbox", last_name: "Staff", email: "staff@example.com", email_verified: true, account_owner: true, locale: "en", collaborator: false }
+          associated_user: {
+            id: 902541635,
+            first_name: "Sandbox",
+            last_name: "Staff",
+            email: "staff@example.com",
+            email_verified: true,
+            account_owner: true,
+            locale: "en",
+            collaborator: false
+          }
         })
       }
       return ok(this.grant(code.scopes, body.expiring === "1" || body.expiring === "true", null))

@@ -9,9 +9,9 @@ import type { HttpClient } from "@effect/platform"
 import { FakeChannel } from "@tkbridge/connector-testkit"
 import type { AccessToken, Connector, Webhook } from "@tkbridge/core"
 import { Effect, Layer, Schema } from "effect"
-import * as ShopifyConnector from "../ShopifyConnector.ts"
 import type { ShopifyConfigInput } from "../ShopifyConfig.ts"
 import { ShopifyConfig } from "../ShopifyConfig.ts"
+import * as ShopifyConnector from "../ShopifyConnector.ts"
 import { ids } from "../ShopifyStock.ts"
 import type { ShopifySandbox, ShopifySandboxOptions } from "./ShopifySandbox.ts"
 import { routes, scoped } from "./ShopifySandbox.ts"
@@ -27,13 +27,16 @@ export const sandboxOf = (fake: FakeChannel.FakeChannelShape): ShopifySandbox =>
 }
 
 let serial = 0
-const nextSku = (prefix: string) => `${prefix}-${Date.now().toString(36).toUpperCase()}${(++serial).toString(36).toUpperCase()}`
+const nextSku = (prefix: string) =>
+  `${prefix}-${Date.now().toString(36).toUpperCase()}${(++serial).toString(36).toUpperCase()}`
 
 /** A signed delivery as the connector's webhook edge receives it. */
 export const toRequest = (signed: SignedWebhook, path = "/webhooks/shopify"): Webhook.WebhookRequest => ({
   method: "POST",
   url: path,
-  headers: Object.fromEntries(Object.entries({ "Content-Type": "application/json", ...signed.headers }).map(([k, v]) => [k.toLowerCase(), v])),
+  headers: Object.fromEntries(
+    Object.entries({ "Content-Type": "application/json", ...signed.headers }).map(([k, v]) => [k.toLowerCase(), v])
+  ),
   rawBody: new TextEncoder().encode(signed.body)
 })
 
@@ -41,11 +44,19 @@ export const toRequest = (signed: SignedWebhook, path = "/webhooks/shopify"): We
 export const fakeOf = (sandbox: ShopifySandbox): FakeChannel.FakeChannelShape => {
   sandboxes.set(sandbox.server, sandbox)
   const location = sandbox.defaultLocationId()
-  const listingOf = (sku: string, created: ReturnType<ShopifySandbox["addProduct"]>, quantity: number): Connector.ChannelListing => {
+  const listingOf = (
+    sku: string,
+    created: ReturnType<ShopifySandbox["addProduct"]>,
+    quantity: number
+  ): Connector.ChannelListing => {
     const v = created.variants[0]!
     return {
       externalSku: sku,
-      externalIds: { [ids.variant]: v.variantId, [ids.inventoryItem]: v.inventoryItemId, [ids.product]: created.productId },
+      externalIds: {
+        [ids.variant]: v.variantId,
+        [ids.inventoryItem]: v.inventoryItemId,
+        [ids.product]: created.productId
+      },
       title: `Product ${sku}`,
       quantity
     }
@@ -57,7 +68,9 @@ export const fakeOf = (sandbox: ShopifySandbox): FakeChannel.FakeChannelShape =>
   }
   const delivery = (secret?: string) =>
     Effect.sync(() =>
-      toRequest(sandbox.signWebhook("orders/create", sandbox.orderPayload(orderFor()), secret === undefined ? {} : { secret }))
+      toRequest(
+        sandbox.signWebhook("orders/create", sandbox.orderPayload(orderFor()), secret === undefined ? {} : { secret })
+      )
     )
   return {
     sandbox: sandbox.server,

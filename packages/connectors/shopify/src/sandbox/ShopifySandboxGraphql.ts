@@ -44,12 +44,12 @@ import {
   buildSchema,
   defaultFieldResolver,
   execute,
+  GraphQLError,
   getArgumentValues,
   getDirectiveValues,
   getNamedType,
   getOperationAST,
   getVariableValues,
-  GraphQLError,
   isInterfaceType,
   isObjectType,
   Kind,
@@ -58,8 +58,8 @@ import {
   visit
 } from "graphql"
 import { actualCost, requestedCost, singleQueryMaxCost } from "../ShopifyCost.ts"
-import { paginate, PagingError, pad, parse as parseSearch, matches } from "./ShopifySandboxQuery.ts"
 import type { Fields, PageArgs } from "./ShopifySandboxQuery.ts"
+import { matches, PagingError, pad, paginate, parse as parseSearch } from "./ShopifySandboxQuery.ts"
 import { sdl } from "./ShopifySandboxSchemaSdl.ts"
 import type {
   FulfillmentOrderRecord,
@@ -139,7 +139,10 @@ export class Bucket {
   private at: number
   private readonly clock: SandboxClock.SandboxClock
 
-  constructor(options: { readonly restoreRate: number; readonly maximumAvailable?: number | undefined }, clock: SandboxClock.SandboxClock) {
+  constructor(
+    options: { readonly restoreRate: number; readonly maximumAvailable?: number | undefined },
+    clock: SandboxClock.SandboxClock
+  ) {
     this.clock = clock
     this.restoreRate = options.restoreRate
     this.maximumAvailable = options.maximumAvailable ?? options.restoreRate * 20
@@ -219,7 +222,9 @@ const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
 const stableJson = (value: unknown): string =>
   JSON.stringify(value, (_k, v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        )
       : v
   )
 
@@ -253,12 +258,7 @@ export class ShopifySandboxGraphql {
   /** Holds `inventorySetQuantities` this long (sandbox ms) before it commits, to expose in-flight keys. */
   inventoryWriteDelayMs = 0
 
-  constructor(
-    state: ShopifySandboxState,
-    bucket: Bucket,
-    options: GraphqlOptions,
-    clock: SandboxClock.SandboxClock
-  ) {
+  constructor(state: ShopifySandboxState, bucket: Bucket, options: GraphqlOptions, clock: SandboxClock.SandboxClock) {
     this.state = state
     this.bucket = bucket
     this.options = options
@@ -266,7 +266,10 @@ export class ShopifySandboxGraphql {
   }
 
   /** Answers one GraphQL request made with a valid token holding `scopes`. */
-  async handle(request: SandboxServer.SandboxRequest, scopes: ReadonlyArray<string>): Promise<SandboxServer.SandboxResponse> {
+  async handle(
+    request: SandboxServer.SandboxRequest,
+    scopes: ReadonlyArray<string>
+  ): Promise<SandboxServer.SandboxResponse> {
     const json = (status: number, body: unknown): SandboxServer.SandboxResponse => ({
       status,
       headers: { "content-type": "application/json; charset=utf-8" },
@@ -298,7 +301,10 @@ export class ShopifySandboxGraphql {
       return json(200, { errors: [{ message: e.message, locations: e.locations }], extensions: cost(0, 0) })
     }
     const { schema } = sandboxSchema()
-    const invalid = [...validate(schema, document), ...(this.options.adminSchema ? validate(this.options.adminSchema, document) : [])]
+    const invalid = [
+      ...validate(schema, document),
+      ...(this.options.adminSchema ? validate(this.options.adminSchema, document) : [])
+    ]
     if (invalid.length > 0) {
       const seen = new Set<string>()
       const errors = invalid
@@ -308,7 +314,9 @@ export class ShopifySandboxGraphql {
     }
     const operation = getOperationAST(document, operationName)
     if (operation === null || operation === undefined) {
-      return json(200, { errors: [{ message: "An operation name is required when the document holds several operations" }] })
+      return json(200, {
+        errors: [{ message: "An operation name is required when the document holds several operations" }]
+      })
     }
     const requested = requestedCost(document, variables, operation.name?.value)
     if (requested > singleQueryMaxCost) {
@@ -316,7 +324,12 @@ export class ShopifySandboxGraphql {
         errors: [
           {
             message: `Query cost is ${requested}, which exceeds the single query max cost limit (${singleQueryMaxCost}).`,
-            extensions: { code: "MAX_COST_EXCEEDED", cost: requested, maxCost: singleQueryMaxCost, documentation: "https://shopify.dev/api/usage/rate-limits" }
+            extensions: {
+              code: "MAX_COST_EXCEEDED",
+              cost: requested,
+              maxCost: singleQueryMaxCost,
+              documentation: "https://shopify.dev/api/usage/rate-limits"
+            }
           }
         ],
         extensions: cost(requested, null)
@@ -324,7 +337,12 @@ export class ShopifySandboxGraphql {
     }
     if (!this.bucket.take(requested)) {
       return json(this.options.throttleStatus ?? 200, {
-        errors: [{ message: "Throttled", extensions: { code: "THROTTLED", documentation: "https://shopify.dev/api/usage/rate-limits" } }],
+        errors: [
+          {
+            message: "Throttled",
+            extensions: { code: "THROTTLED", documentation: "https://shopify.dev/api/usage/rate-limits" }
+          }
+        ],
         extensions: cost(requested, null)
       })
     }
@@ -370,8 +388,7 @@ export class ShopifySandboxGraphql {
     const badRequest = (message: string) => ({ message, extensions: { code: "BAD_REQUEST" } })
     for (const node of fields) {
       const usesKey = node.directives?.some((d) => d.name.value === "idempotent") ?? false
-      const isRootMutation =
-        operation.operation === "mutation" && operation.selectionSet.selections.includes(node)
+      const isRootMutation = operation.operation === "mutation" && operation.selectionSet.selections.includes(node)
       if (usesKey && !(isRootMutation && node.name.value === "inventorySetQuantities")) {
         return badRequest(`The @idempotent directive is not supported on the ${node.name.value} field.`)
       }
@@ -388,8 +405,10 @@ export class ShopifySandboxGraphql {
     for (const selection of operation.selectionSet.selections) {
       if (selection.kind !== Kind.FIELD || selection.name.value !== "inventorySetQuantities") continue
       const key = getDirectiveValues(idempotent, selection, coerced)?.key
-      if (key === undefined) return badRequest("The @idempotent directive is required for this mutation but was not provided.")
-      if (typeof key !== "string" || key.trim() === "") return badRequest("The @idempotent directive key must not be blank.")
+      if (key === undefined)
+        return badRequest("The @idempotent directive is required for this mutation but was not provided.")
+      if (typeof key !== "string" || key.trim() === "")
+        return badRequest("The @idempotent directive key must not be blank.")
       const field = mutationType.getFields().inventorySetQuantities!
       let args: Record<string, unknown>
       try {
@@ -397,7 +416,9 @@ export class ShopifySandboxGraphql {
       } catch {
         return undefined
       }
-      const quantities = ((args.input as { quantities?: unknown } | undefined)?.quantities ?? []) as ReadonlyArray<Record<string, unknown>>
+      const quantities = ((args.input as { quantities?: unknown } | undefined)?.quantities ?? []) as ReadonlyArray<
+        Record<string, unknown>
+      >
       if (quantities.length > 250) {
         return {
           message: `The input array size of ${quantities.length} is greater than the maximum allowed of 250.`,
@@ -422,7 +443,11 @@ export class ShopifySandboxGraphql {
         if (anyOf === undefined || anyOf.some((s) => context.scopes.has(s))) return
         const required = anyOf.map((s) => `\`${s}\` access scope`).join(" or ")
         throw new GraphQLError(`Access denied for ${label} field. Required access: ${required}.`, {
-          extensions: { code: "ACCESS_DENIED", documentation: "https://shopify.dev/api/usage/access-scopes", requiredAccess: `${required}.` }
+          extensions: {
+            code: "ACCESS_DENIED",
+            documentation: "https://shopify.dev/api/usage/access-scopes",
+            requiredAccess: `${required}.`
+          }
         })
       }
       check(`${info.parentType.name}.${info.fieldName}`, info.fieldName)
@@ -558,7 +583,9 @@ export class ShopifySandboxGraphql {
     id: gid("Fulfillment", f.id),
     status: f.status,
     trackingInfo: (args: { first?: number | null }) =>
-      f.tracking.slice(0, args.first ?? f.tracking.length).map((t) => ({ company: t.company, number: t.number, url: t.url }))
+      f.tracking
+        .slice(0, args.first ?? f.tracking.length)
+        .map((t) => ({ company: t.company, number: t.number, url: t.url }))
   })
 
   private orderView = (o: OrderRecord) => {
@@ -597,7 +624,13 @@ export class ShopifySandboxGraphql {
               zip: a.zip ?? null,
               countryCodeV2: a.countryCode
             },
-      lineItems: (args: PageArgs) => paged(o.lines, (l) => pad(l.id), args, (l) => this.lineView(o, l)),
+      lineItems: (args: PageArgs) =>
+        paged(
+          o.lines,
+          (l) => pad(l.id),
+          args,
+          (l) => this.lineView(o, l)
+        ),
       fulfillmentOrders: (args: PageArgs) =>
         paged(
           o.fulfillmentOrders.map((id) => this.state.fulfillmentOrders.get(id)!),
@@ -661,7 +694,8 @@ export class ShopifySandboxGraphql {
       created_at: (o) => o.createdAt,
       processed_at: (o) => o.processedAt,
       financial_status: (o) => o.financialStatus.toLowerCase(),
-      status: (o) => (o.cancelledAt !== null ? ["cancelled", "closed"] : o.closedAt !== null ? ["closed"] : ["open", "not_closed"]),
+      status: (o) =>
+        o.cancelledAt !== null ? ["cancelled", "closed"] : o.closedAt !== null ? ["closed"] : ["open", "not_closed"],
       sku: (o) => o.lines.flatMap((l) => (l.sku === null ? [] : [l.sku])),
       test: (o) => String(o.test)
     }
@@ -670,7 +704,9 @@ export class ShopifySandboxGraphql {
         const q = parseSearch(args.query)
         const list = [...s.variants.values()].filter((v) => matches(v, q, variantFields))
         const key =
-          args.sortKey === "SKU" ? (v: VariantRecord) => `${v.sku ?? ""}\u0000${pad(v.id)}` : (v: VariantRecord) => pad(v.id)
+          args.sortKey === "SKU"
+            ? (v: VariantRecord) => `${v.sku ?? ""}\u0000${pad(v.id)}`
+            : (v: VariantRecord) => pad(v.id)
         return paged(list, key, args, this.variantView)
       },
       inventoryItems: (args: PageArgs & { query?: string | null }) => {
@@ -689,14 +725,20 @@ export class ShopifySandboxGraphql {
         const list = [...s.locations.values()].filter(
           (l) => (args.includeInactive === true || l.active) && matches(l, q, { name: (x) => x.name, id: (x) => x.id })
         )
-        const key = args.sortKey === "ID" ? (l: LocationRecord) => pad(l.id) : (l: LocationRecord) => `${l.name}\u0000${pad(l.id)}`
+        const key =
+          args.sortKey === "ID"
+            ? (l: LocationRecord) => pad(l.id)
+            : (l: LocationRecord) => `${l.name}\u0000${pad(l.id)}`
         return paged(list, key, args, this.locationView)
       },
       nodes: (args: { ids: ReadonlyArray<string> }) => {
         if (args.ids.length > 250) {
-          throw new GraphQLError(`The input array size of ${args.ids.length} is greater than the maximum allowed of 250.`, {
-            extensions: { code: "MAX_INPUT_SIZE_EXCEEDED" }
-          })
+          throw new GraphQLError(
+            `The input array size of ${args.ids.length} is greater than the maximum allowed of 250.`,
+            {
+              extensions: { code: "MAX_INPUT_SIZE_EXCEEDED" }
+            }
+          )
         }
         return args.ids.map(this.node)
       },
@@ -738,23 +780,37 @@ export class ShopifySandboxGraphql {
         info: { fieldNodes: ReadonlyArray<FieldNode>; variableValues: Record<string, unknown> }
       ) => {
         const { schema } = sandboxSchema()
-        const key = String(getDirectiveValues(schema.getDirective("idempotent")!, info.fieldNodes[0]!, info.variableValues)?.key)
+        const key = String(
+          getDirectiveValues(schema.getDirective("idempotent")!, info.fieldNodes[0]!, info.variableValues)?.key
+        )
         const hash = createHash("sha256").update(stableJson(args.input)).digest("hex")
         const now = this.clock.now()
         const retention = this.options.idempotencyRetentionMs ?? 24 * 3600 * 1000
         for (const [k, r] of this.idempotency) if (now - r.at > retention) this.idempotency.delete(k)
         const recordKey = `inventorySetQuantities:${key}`
         const record = this.idempotency.get(recordKey)
-        const userError = (code: string, message: string) => ({ inventoryAdjustmentGroup: null, userErrors: [{ code, field: null, message }] })
+        const userError = (code: string, message: string) => ({
+          inventoryAdjustmentGroup: null,
+          userErrors: [{ code, field: null, message }]
+        })
         if (record !== undefined) {
           if (record.hash !== hash) {
-            return userError("IDEMPOTENCY_KEY_PARAMETER_MISMATCH", "The idempotency key was already used with different parameters.")
+            return userError(
+              "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+              "The idempotency key was already used with different parameters."
+            )
           }
           if (record.status === "running") {
-            return userError("IDEMPOTENCY_CONCURRENT_REQUEST", "A request with this idempotency key is still being processed.")
+            return userError(
+              "IDEMPOTENCY_CONCURRENT_REQUEST",
+              "A request with this idempotency key is still being processed."
+            )
           }
           if (record.status === "failed") {
-            return userError("IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED", "The previous attempt with this idempotency key failed; use a new key.")
+            return userError(
+              "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED",
+              "The previous attempt with this idempotency key failed; use a new key."
+            )
           }
           return record.result
         }
@@ -772,9 +828,18 @@ export class ShopifySandboxGraphql {
             fulfillmentOrderId: string
             fulfillmentOrderLineItems?: ReadonlyArray<{ id: string; quantity: number }> | null
           }>
-          trackingInfo?: { company?: string | null; number?: string | null; numbers?: ReadonlyArray<string> | null; url?: string | null; urls?: ReadonlyArray<string> | null } | null
+          trackingInfo?: {
+            company?: string | null
+            number?: string | null
+            numbers?: ReadonlyArray<string> | null
+            url?: string | null
+            urls?: ReadonlyArray<string> | null
+          } | null
         }
-        const fail = (message: string, field: ReadonlyArray<string>) => ({ fulfillment: null, userErrors: [{ field, message }] })
+        const fail = (message: string, field: ReadonlyArray<string>) => ({
+          fulfillment: null,
+          userErrors: [{ field, message }]
+        })
         const ids: Array<string> = []
         const lines = new Map<string, ReadonlyArray<{ id: string; quantity: number }>>()
         for (const [i, group] of input.lineItemsByFulfillmentOrder.entries()) {
@@ -782,7 +847,12 @@ export class ShopifySandboxGraphql {
           try {
             foId = parseGid(group.fulfillmentOrderId, "FulfillmentOrder").id
           } catch {
-            return fail("Fulfillment order does not exist.", ["fulfillment", "lineItemsByFulfillmentOrder", String(i), "fulfillmentOrderId"])
+            return fail("Fulfillment order does not exist.", [
+              "fulfillment",
+              "lineItemsByFulfillmentOrder",
+              String(i),
+              "fulfillmentOrderId"
+            ])
           }
           ids.push(foId)
           if (group.fulfillmentOrderLineItems != null) {
@@ -833,9 +903,14 @@ export class ShopifySandboxGraphql {
     if (name !== "available" && name !== "on_hand") {
       err("INVALID_NAME", ["input", "name"], `The quantity name must be available or on_hand, not ${name}.`)
     }
-    if (!inventoryReasons.includes(reason)) err("INVALID_REASON", ["input", "reason"], `The reason ${reason} is not valid.`)
+    if (!inventoryReasons.includes(reason))
+      err("INVALID_REASON", ["input", "reason"], `The reason ${reason} is not valid.`)
     if (reference != null && !/^[a-z][a-z0-9+.-]*:\S+$/i.test(reference)) {
-      err("INVALID_REFERENCE_DOCUMENT", ["input", "referenceDocumentUri"], "The reference document URI is not a valid URI.")
+      err(
+        "INVALID_REFERENCE_DOCUMENT",
+        ["input", "referenceDocumentUri"],
+        "The reference document URI is not a valid URI."
+      )
     }
     const seen = new Set<string>()
     const targets: Array<{ level: LevelRecord | undefined; itemId: string; locationId: string; quantity: number }> = []
@@ -863,12 +938,17 @@ export class ShopifySandboxGraphql {
       }
       const pair = `${itemId}@${locationId}`
       if (seen.has(pair)) {
-        err("NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR", field("inventoryItemId"), "The combination of inventoryItemId and locationId must be unique.")
+        err(
+          "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+          field("inventoryItemId"),
+          "The combination of inventoryItemId and locationId must be unique."
+        )
         continue
       }
       seen.add(pair)
       if (q.quantity < 0) err("INVALID_QUANTITY_NEGATIVE", field("quantity"), "The quantity can't be negative.")
-      else if (q.quantity > 1_000_000_000) err("INVALID_QUANTITY_TOO_HIGH", field("quantity"), "The quantity can't be higher than 1,000,000,000.")
+      else if (q.quantity > 1_000_000_000)
+        err("INVALID_QUANTITY_TOO_HIGH", field("quantity"), "The quantity can't be higher than 1,000,000,000.")
       const level = s.findLevel(itemId, locationId)
       const current = level === undefined ? 0 : s.quantity(level, name)
       if (q.changeFromQuantity !== null && q.changeFromQuantity !== undefined && q.changeFromQuantity !== current) {
@@ -909,10 +989,15 @@ export class ShopifySandboxGraphql {
         createdAt: iso(now),
         reason,
         referenceDocumentUri: reference ?? null,
-        changes: (args: { inventoryItemIds?: ReadonlyArray<string> | null; locationIds?: ReadonlyArray<string> | null; quantityNames?: ReadonlyArray<string> | null }) =>
+        changes: (args: {
+          inventoryItemIds?: ReadonlyArray<string> | null
+          locationIds?: ReadonlyArray<string> | null
+          quantityNames?: ReadonlyArray<string> | null
+        }) =>
           changes.filter(
             (c) =>
-              (args.inventoryItemIds == null || args.inventoryItemIds.includes(gid("InventoryItem", String(c.itemId)))) &&
+              (args.inventoryItemIds == null ||
+                args.inventoryItemIds.includes(gid("InventoryItem", String(c.itemId)))) &&
               (args.locationIds == null || args.locationIds.includes(gid("Location", String(c.locationId)))) &&
               (args.quantityNames == null || args.quantityNames.includes(String(c.name)))
           )

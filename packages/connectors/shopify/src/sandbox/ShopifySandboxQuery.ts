@@ -86,7 +86,9 @@ export const parse = (input: string | null | undefined): Query => {
 }
 
 /** How each filter field reads a record: a string, a number (timestamps) or undefined (not filterable). */
-export type Fields<A> = Readonly<Record<string, (record: A) => string | number | ReadonlyArray<string> | null | undefined>>
+export type Fields<A> = Readonly<
+  Record<string, (record: A) => string | number | ReadonlyArray<string> | null | undefined>
+>
 
 const compare = (actual: string | number, op: Term["op"], wanted: string): boolean => {
   if (typeof actual === "number") {

@@ -73,7 +73,14 @@ export interface FulfillmentOrderLineRecord {
 }
 
 /** Fulfillment order states Shopify uses. */
-export type FulfillmentOrderStatus = "OPEN" | "IN_PROGRESS" | "SCHEDULED" | "ON_HOLD" | "INCOMPLETE" | "CLOSED" | "CANCELLED"
+export type FulfillmentOrderStatus =
+  | "OPEN"
+  | "IN_PROGRESS"
+  | "SCHEDULED"
+  | "ON_HOLD"
+  | "INCOMPLETE"
+  | "CLOSED"
+  | "CANCELLED"
 
 /** A fulfillment order: the part of an order one location ships. */
 export interface FulfillmentOrderRecord {
@@ -301,7 +308,9 @@ export class ShopifySandboxState {
       product.variants.push(variant.id)
       const stock = v.stock ?? 0
       if (typeof stock === "number") this.level(variant.inventoryItemId, this.defaultLocation().id).available = stock
-      else for (const [location, qty] of Object.entries(stock)) this.level(variant.inventoryItemId, location).available = qty
+      else
+        for (const [location, qty] of Object.entries(stock))
+          this.level(variant.inventoryItemId, location).available = qty
       return variant
     })
     return { product, variants }
@@ -402,14 +411,20 @@ export class ShopifySandboxState {
     if (location === undefined) throw new SandboxError(`no location ${input.locationId}`)
     const resolved = input.lines.map((l) => {
       const variant =
-        l.variantId !== undefined ? this.variants.get(l.variantId) : l.sku !== undefined ? this.variantBySku(l.sku) : undefined
-      if (variant === undefined) throw new SandboxError(`no variant for ${l.sku ?? l.variantId ?? "a line without sku"}`)
+        l.variantId !== undefined
+          ? this.variants.get(l.variantId)
+          : l.sku !== undefined
+            ? this.variantBySku(l.sku)
+            : undefined
+      if (variant === undefined)
+        throw new SandboxError(`no variant for ${l.sku ?? l.variantId ?? "a line without sku"}`)
       if (!Number.isInteger(l.quantity) || l.quantity <= 0) throw new SandboxError("line quantities must be positive")
       return { variant, quantity: l.quantity, price: l.price }
     })
     // Check every line first: an order that cannot be placed changes nothing.
     const needed = new Map<string, number>()
-    for (const r of resolved) needed.set(r.variant.inventoryItemId, (needed.get(r.variant.inventoryItemId) ?? 0) + r.quantity)
+    for (const r of resolved)
+      needed.set(r.variant.inventoryItemId, (needed.get(r.variant.inventoryItemId) ?? 0) + r.quantity)
     for (const [itemId, qty] of needed) {
       const v = this.variantOfItem(itemId)!
       const available = this.findLevel(itemId, location.id)?.available ?? 0
@@ -475,7 +490,12 @@ export class ShopifySandboxState {
       orderId: order.id,
       locationId: location.id,
       status: "OPEN",
-      lines: lines.map((l) => ({ id: this.id(), lineItemId: l.id, totalQuantity: l.quantity, remainingQuantity: l.quantity })),
+      lines: lines.map((l) => ({
+        id: this.id(),
+        lineItemId: l.id,
+        totalQuantity: l.quantity,
+        remainingQuantity: l.quantity
+      })),
       updatedAt: now
     }
     this.fulfillmentOrders.set(fo.id, fo)
@@ -591,7 +611,9 @@ export class ShopifySandboxState {
       const line = order.lines.find((l) => (w.lineItemId !== undefined ? l.id === w.lineItemId : l.sku === w.sku))
       if (line === undefined) throw new SandboxError(`order ${orderId} has no line ${w.lineItemId ?? w.sku}`)
       if (w.quantity <= 0 || w.quantity > line.quantity - line.refunded) {
-        throw new SandboxError(`line ${line.id} has ${line.quantity - line.refunded} refundable units, ${w.quantity} asked`)
+        throw new SandboxError(
+          `line ${line.id} has ${line.quantity - line.refunded} refundable units, ${w.quantity} asked`
+        )
       }
       let left = w.quantity
       let locationId: string | null = null
@@ -648,29 +670,41 @@ export class ShopifySandboxState {
     readonly fulfillmentOrderIds: ReadonlyArray<string>
     readonly lines?: ReadonlyMap<string, ReadonlyArray<{ readonly id: string; readonly quantity: number }>>
     readonly tracking: ReadonlyArray<TrackingRecord>
-  }): { readonly ok: true; readonly fulfillment: FulfillmentRecord } | { readonly ok: false; readonly message: string; readonly field: ReadonlyArray<string> } {
+  }):
+    | { readonly ok: true; readonly fulfillment: FulfillmentRecord }
+    | { readonly ok: false; readonly message: string; readonly field: ReadonlyArray<string> } {
     const fos = input.fulfillmentOrderIds.map((id) => this.fulfillmentOrders.get(id))
     for (const [i, fo] of fos.entries()) {
       const field = ["fulfillment", "lineItemsByFulfillmentOrder", String(i), "fulfillmentOrderId"]
       if (fo === undefined) return { ok: false, message: "Fulfillment order does not exist.", field }
       if (fo.status !== "OPEN" && fo.status !== "IN_PROGRESS") {
-        return { ok: false, message: `Fulfillment order ${fo.id} has an unfulfillable status= ${fo.status.toLowerCase()}.`, field }
+        return {
+          ok: false,
+          message: `Fulfillment order ${fo.id} has an unfulfillable status= ${fo.status.toLowerCase()}.`,
+          field
+        }
       }
     }
     const present = fos as ReadonlyArray<FulfillmentOrderRecord>
     const first = present[0]
-    if (first === undefined) return { ok: false, message: "Line items by fulfillment order can't be blank.", field: ["fulfillment"] }
+    if (first === undefined)
+      return { ok: false, message: "Line items by fulfillment order can't be blank.", field: ["fulfillment"] }
     if (present.some((fo) => fo.orderId !== first.orderId)) {
       return { ok: false, message: "All fulfillment orders must belong to the same order.", field: ["fulfillment"] }
     }
     if (present.some((fo) => fo.locationId !== first.locationId)) {
-      return { ok: false, message: "All fulfillment orders must be assigned to the same location.", field: ["fulfillment"] }
+      return {
+        ok: false,
+        message: "All fulfillment orders must be assigned to the same location.",
+        field: ["fulfillment"]
+      }
     }
     const take: Array<{ fo: FulfillmentOrderRecord; line: FulfillmentOrderLineRecord; quantity: number }> = []
     for (const [i, fo] of present.entries()) {
       const wanted = input.lines?.get(fo.id)
       if (wanted === undefined) {
-        for (const line of fo.lines) if (line.remainingQuantity > 0) take.push({ fo, line, quantity: line.remainingQuantity })
+        for (const line of fo.lines)
+          if (line.remainingQuantity > 0) take.push({ fo, line, quantity: line.remainingQuantity })
         continue
       }
       for (const [j, w] of wanted.entries()) {
@@ -754,7 +788,13 @@ export class ShopifySandboxState {
       closed_at: order.closedAt === null ? null : restTime(order.closedAt),
       financial_status: order.financialStatus.toLowerCase(),
       fulfillment_status:
-        status === "FULFILLED" ? "fulfilled" : status === "PARTIALLY_FULFILLED" ? "partial" : status === "RESTOCKED" ? "restocked" : null,
+        status === "FULFILLED"
+          ? "fulfilled"
+          : status === "PARTIALLY_FULFILLED"
+            ? "partial"
+            : status === "RESTOCKED"
+              ? "restocked"
+              : null,
       currency: order.currency,
       presentment_currency: order.currency,
       test: order.test,

@@ -104,7 +104,12 @@ export class ShopifySandboxWebhooks {
   sign(
     topic: string,
     payload: unknown,
-    options: { readonly secret?: string; readonly webhookId?: string; readonly eventId?: string; readonly name?: string } = {}
+    options: {
+      readonly secret?: string
+      readonly webhookId?: string
+      readonly eventId?: string
+      readonly name?: string
+    } = {}
   ): SignedWebhook {
     const body = JSON.stringify(payload)
     const headers: Record<string, string> = {
@@ -156,7 +161,12 @@ export class ShopifySandboxWebhooks {
     const original = this.all.find((d) => d.id === webhookId)
     if (original === undefined) throw new Error(`no delivery ${webhookId}`)
     const s = this.subscriptions.get(original.subscription)!
-    const delivery = s.emitter.send({ id: original.id, topic: original.topic, body: original.body, headers: original.headers })
+    const delivery = s.emitter.send({
+      id: original.id,
+      topic: original.topic,
+      body: original.body,
+      headers: original.headers
+    })
     const record = Object.assign(delivery, { subscription: s.id, eventId: original.eventId }) as SandboxDelivery
     this.all.push(record)
     return record
