@@ -465,9 +465,16 @@ export const layer: Layer.Layer<
   { maxIdleTime: "1 minute" }
 )
 
-/** Sends the (durable, deduplicated) notification that a listing has a new version to write. */
+/**
+ * Tells the pushers a listing has a new version to write: wakes this process's lane for the
+ * connection at once (the write goes out without waiting for message delivery), and sends the
+ * durable, deduplicated `Push` message, which redelivers the work after a crash and answers
+ * `current` when the lane already wrote it.
+ */
 export const notify = (connection: string, listing: string, version: number) =>
   Effect.gen(function* () {
+    const lanes = yield* StockLanes
+    yield* lanes.kick(connection)
     const makeClient = yield* StockPusherEntity.client
     yield* makeClient(entityId(connection, listing)).Push({ connection, listing, version }, { discard: true })
   })
