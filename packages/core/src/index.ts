@@ -35,6 +35,12 @@ export * as Ids from "./Ids.ts"
 export * as Inbox from "./Inbox.ts"
 /** Master SKUs. */
 export * as Item from "./Item.ts"
+/** The ledger port: the pool's one write path. */
+export * as Ledger from "./Ledger.ts"
+/** The laws every ledger implementation keeps, as executable checks. */
+export * as LedgerLaws from "./LedgerLaws.ts"
+/** The ledger in memory: the reference model of the pool's semantics. */
+export * as LedgerMemory from "./LedgerMemory.ts"
 /** Channel SKUs and their components. */
 export * as Listing from "./Listing.ts"
 /** Stock locations. */
@@ -43,8 +49,12 @@ export * as Location from "./Location.ts"
 export * as Order from "./Order.ts"
 /** The stock-push outbox (coalescing) and the outbound-job queue. */
 export * as Outbox from "./Outbox.ts"
+/** Listing ↔ item pairing: explicit map and auto-pair rules. */
+export * as Pairing from "./Pairing.ts"
 /** Masking of personal data for the audit trail and logs. */
 export * as Pii from "./Pii.ts"
+/** The pool's arithmetic: available, published quantities and their explanations. */
+export * as Pool from "./Pool.ts"
 /** Per-connection rate, daily quota with headroom, priority lanes and suspensions. */
 export * as Quota from "./Quota.ts"
 /** Stock reservations for order lines. */

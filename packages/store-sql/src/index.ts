@@ -10,12 +10,16 @@ export * as SqlAudit from "./SqlAudit.ts"
 export * as SqlDeadLetter from "./SqlDeadLetter.ts"
 /** The webhook inbox: dedupe on insert, exactly-once processing, ordering guard. */
 export * as SqlInbox from "./SqlInbox.ts"
+/** The inventory ledger on SQL: reservations, stock, pairing, published quantities. */
+export * as SqlLedger from "./SqlLedger.ts"
 /** Outbound order, fulfilment and after-sales writes (never coalesced). */
 export * as SqlOutboundJobs from "./SqlOutboundJobs.ts"
 /** The coalescing stock-push outbox. */
 export * as SqlOutbox from "./SqlOutbox.ts"
 /** Quota counters, priority lanes and suspensions. */
 export * as SqlQuota from "./SqlQuota.ts"
+/** Finding and fixing drift in the pool's counters. */
+export * as SqlRepair from "./SqlRepair.ts"
 /** Opening the store and running migrations. */
 export * as SqlStore from "./SqlStore.ts"
 /** Every sync-state repository in one layer. */

@@ -7,6 +7,11 @@
  */
 import type { SqlClient } from "@effect/sql"
 import type { Effect } from "effect"
+import { migration as poolItems } from "./0001_pool_items.ts"
+import { migration as poolListings } from "./0002_pool_listings.ts"
+import { migration as poolReservations } from "./0003_pool_reservations.ts"
+import { migration as poolMovements } from "./0004_pool_movements.ts"
+import { migration as poolOperations } from "./0005_pool_operations.ts"
 import { migration as syncInbox } from "./0010_sync_inbox.ts"
 import { migration as syncStockOutbox } from "./0011_sync_stock_outbox.ts"
 import { migration as syncOutboundJobs } from "./0012_sync_outbound_jobs.ts"
@@ -17,6 +22,11 @@ import { migration as syncAudit } from "./0016_sync_audit.ts"
 
 /** Every migration by `<id>_<name>`. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
+  "0001_pool_items": poolItems,
+  "0002_pool_listings": poolListings,
+  "0003_pool_reservations": poolReservations,
+  "0004_pool_movements": poolMovements,
+  "0005_pool_operations": poolOperations,
   "0010_sync_inbox": syncInbox,
   "0011_sync_stock_outbox": syncStockOutbox,
   "0012_sync_outbound_jobs": syncOutboundJobs,
