@@ -22,6 +22,8 @@ import type { HttpClient } from "@effect/platform"
 import { HttpClientRequest } from "@effect/platform"
 import { AccessToken, Connector, ConnectorHttp, ConnectorError as Errors } from "@tkbridge/core"
 import { Clock, Context, Duration, Effect, Layer, Option, Ref, Schema } from "effect"
+import type { DocumentNode } from "graphql"
+import { parse } from "graphql"
 import type { ShopifyConfig } from "./ShopifyConfig.ts"
 import { graphqlUrl } from "./ShopifyConfig.ts"
 import { requestedCost } from "./ShopifyCost.ts"
@@ -100,20 +102,22 @@ export const make = (config: ShopifyConfig): Effect.Effect<ShopifyClientShape, n
     const state = yield* Ref.make<Option.Option<Bucket>>(Option.none())
     // Shopify's requested cost per operation relative to the documented model, learnt from answers.
     const ratios = new Map<string, number>()
-    const staticCosts = new Map<string, number>()
+    const parsed = new Map<string, DocumentNode>()
     const gate = yield* Effect.makeSemaphore(1)
     const warned = new Set<string>()
 
-    const estimateNow = (document: Document, variables: Variables): number => {
-      const key = `${document.operationName}:${JSON.stringify(variables)}`
-      let modelled = staticCosts.get(key)
-      if (modelled === undefined) {
-        modelled = Math.max(1, requestedCost(document.query, variables, document.operationName))
-        if (staticCosts.size > 500) staticCosts.clear()
-        staticCosts.set(key, modelled)
+    /** The documented model's cost of a call (documents are parsed once per operation). */
+    const modelled = (document: Document, variables: Variables): number => {
+      let ast = parsed.get(document.operationName)
+      if (ast === undefined) {
+        ast = parse(document.query)
+        parsed.set(document.operationName, ast)
       }
-      return Math.max(1, Math.ceil(modelled * (ratios.get(document.operationName) ?? 1)))
+      return Math.max(1, requestedCost(ast, variables, document.operationName))
     }
+
+    const estimateNow = (document: Document, variables: Variables): number =>
+      Math.max(1, Math.ceil(modelled(document, variables) * (ratios.get(document.operationName) ?? 1)))
 
     const ctx = (now: number, result?: ConnectorHttp.HttpResult): ShopifyError.Context => ({
       connection,
@@ -171,8 +175,9 @@ export const make = (config: ShopifyConfig): Effect.Effect<ShopifyClientShape, n
     const learn = (document: Document, variables: Variables, at: number, reported: Cost) =>
       Effect.gen(function* () {
         yield* Ref.set(state, Option.some({ ...reported.throttleStatus, at }))
-        const modelled = Math.max(1, requestedCost(document.query, variables, document.operationName))
-        if (reported.requestedQueryCost > 0) ratios.set(document.operationName, reported.requestedQueryCost / modelled)
+        if (reported.requestedQueryCost > 0) {
+          ratios.set(document.operationName, reported.requestedQueryCost / modelled(document, variables))
+        }
       })
 
     const interpret = <A, I>(
