@@ -7,6 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { SandboxServer } from "@tkbridge/connector-testkit"
 import type { Connector } from "@tkbridge/core"
+import { ChannelPolicy, Pool } from "@tkbridge/core"
 import { Effect } from "effect"
 import { ShopifyStock } from "../src/index.ts"
 import { connect } from "./support.ts"
@@ -20,8 +21,28 @@ interface PoolView {
   unseen: number
 }
 
-/** What the pool publishes to Shopify: every available unit (share 100 %). */
-const publish = (pool: PoolView) => Math.max(0, pool.onHand - pool.held - pool.unseen)
+const connection = "shopify-test"
+const rules = new Pool.PoolRules({ policies: [new ChannelPolicy.ChannelPolicy({ connection })] })
+
+/**
+ * What the pool publishes to Shopify for a listing of one item, by core's pool arithmetic. The
+ * engine holds the units a stale write revealed as sold (`unseen`) like reservations until their
+ * orders arrive.
+ */
+const publishFor = (externalSku: string) => (pool: PoolView) =>
+  Pool.publish(
+    { connection, externalSku, components: [{ item: `item-${externalSku}`, qty: 1 }] },
+    (item) =>
+      item === `item-${externalSku}`
+        ? {
+            item,
+            safetyStock: 0,
+            held: pool.held + pool.unseen,
+            locations: [{ location: "erp-main", onHand: pool.onHand }]
+          }
+        : undefined,
+    rules
+  ).published
 
 let serial = 0
 
@@ -34,6 +55,7 @@ describe("stale compare-and-set race", () => {
       const push = (quantity: number, expected: number | undefined) =>
         services["stock.push"].push([{ ...listing, quantity, expected, idempotencyKey: `race-${++serial}` }])
       const pool: PoolView = { onHand: 10, held: 0, unseen: 0 }
+      const publish = publishFor("RACE")
 
       expect((yield* push(publish(pool), undefined))[0]?._tag).toBe("Applied")
       let lastPushed = 10
@@ -83,6 +105,7 @@ describe("stale compare-and-set race", () => {
         const random = SandboxServer.seededRandom(20261126)
         const pick = (n: number) => Math.floor(random() * n)
         const pool: PoolView = { onHand: 40, held: 0, unseen: 0 }
+        const publish = publishFor("FUZZ")
         /** Units sold in the shop whose orders have not reached the pool. */
         const inFlight: Array<{ readonly orderId: string; readonly qty: number }> = []
         let soldInShop = 0
