@@ -306,10 +306,12 @@ export class ShopifySandboxGraphql {
       ...(this.options.adminSchema ? validate(this.options.adminSchema, document) : [])
     ]
     if (invalid.length > 0) {
-      const seen = new Set<string>()
-      const errors = invalid
-        .filter((e) => !seen.has(e.message) && seen.add(e.message) !== undefined)
-        .map((e) => ({ message: e.message, locations: e.locations, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }))
+      // The same mistake reported by both schemas is one error.
+      const messages = [...new Set(invalid.map((e) => e.message))]
+      const errors = messages.map((message) => {
+        const e = invalid.find((x) => x.message === message)!
+        return { message, locations: e.locations, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }
+      })
       return json(200, { errors, extensions: cost(0, 0) })
     }
     const operation = getOperationAST(document, operationName)
