@@ -24,7 +24,6 @@
  */
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { SqlError as SqlErrorClass } from "@effect/sql/SqlError"
 import type { Item } from "@tkbridge/core"
 import { Ledger, Listing, Pairing, Pool, Reservation } from "@tkbridge/core"
 import type { Scope } from "effect"
@@ -761,7 +760,6 @@ export const make = (
 
         // 2. each order in turn: resolve its new lines, take its demand with the guarded update
         const results: Array<Either.Either<Ledger.ReserveResult | "duplicate", ReserveError>> = []
-        const lineRows: Array<Record<string, unknown>> = []
         const itemRows: Array<Record<string, unknown>> = []
         const moves: Array<MoveRow> = []
         const persist = new Map<
@@ -828,9 +826,37 @@ export const make = (
             results.push(Either.left(failure))
             continue
           }
-          const dem = Pool.demand(resolved.map((r) => ({ qty: r.line.qty, components: r.components })))
+          // Insert-first: the order's new lines claim their idempotency keys. On PostgreSQL a
+          // concurrent delivery of the same line waits here for the first one to commit, then
+          // finds the key taken and answers `duplicate` instead of reserving twice.
+          const expiresAt = input.expiresAt?.getTime() ?? null
+          const claimed = new Set(
+            (yield* sql<{ line_id: string }>`
+              INSERT INTO tkb_reservations ${sql.insert(
+                resolved.map((r) => ({
+                  connection: input.connection,
+                  order_id: input.orderId,
+                  line_id: r.line.lineId,
+                  external_sku: r.line.externalSku,
+                  qty: r.line.qty,
+                  state: "held",
+                  released_reason: null,
+                  expires_at: expiresAt,
+                  returned: 0,
+                  created_at: at,
+                  updated_at: at
+                }))
+              )} ON CONFLICT (connection, order_id, line_id) DO NOTHING RETURNING line_id`).map((r) => r.line_id)
+          )
+          for (const r of resolved) existing.add(`${input.connection}\u0000${input.orderId}\u0000${r.line.lineId}`)
+          const mine = resolved.filter((r) => claimed.has(r.line.lineId))
+          if (mine.length === 0) {
+            results.push(Either.right("duplicate"))
+            continue
+          }
+          const dem = Pool.demand(mine.map((r) => ({ qty: r.line.qty, components: r.components })))
           const taken: Array<{ item: string; qty: number; reserved: number }> = []
-          let short: { item: string; qty: number } | undefined
+          let short = false
           for (const d of dem) {
             const rows = yield* sql<{ reserved: number }>`
               UPDATE tkb_items SET reserved = reserved + ${d.qty}, updated_at = ${at}
@@ -838,15 +864,21 @@ export const make = (
               RETURNING reserved`
             const row = rows[0]
             if (row === undefined) {
-              short = d
+              short = true
               break
             }
             taken.push({ item: d.item, qty: d.qty, reserved: row.reserved })
           }
-          if (short !== undefined) {
+          if (short) {
+            // All or nothing: give back what this order took and drop the lines it claimed.
             for (const t of taken) {
               yield* sql`UPDATE tkb_items SET reserved = reserved - ${t.qty} WHERE item = ${t.item}`
             }
+            yield* sql`
+              DELETE FROM tkb_reservations
+              WHERE connection = ${input.connection} AND order_id = ${input.orderId}
+                AND line_id IN ${sql.in(mine.map((r) => r.line.lineId))}`
+            for (const r of mine) existing.delete(`${input.connection}\u0000${input.orderId}\u0000${r.line.lineId}`)
             // Report every item that falls short, not just the first, as the reference model does.
             const current = yield* sql<{ item: string; on_hand: number; reserved: number }>`
               SELECT item, on_hand, reserved FROM tkb_items WHERE item IN ${sql.in(dem.map((d) => d.item))}`
@@ -868,25 +900,13 @@ export const make = (
               movement(at, meta, "reserve", t.item, undefined, "reserved", t.reserved - t.qty, t.reserved, reference)
             )
           }
-          for (const p of pending)
-            persist.set(`${input.connection}\u0000${p.sku}`, { connection: input.connection, ...p })
-          const expiresAt = input.expiresAt?.getTime() ?? null
+          for (const p of pending) {
+            if (mine.some((r) => r.line.externalSku === p.sku)) {
+              persist.set(`${input.connection}\u0000${p.sku}`, { connection: input.connection, ...p })
+            }
+          }
           const created: Array<Reservation.Reservation> = []
-          for (const r of resolved) {
-            existing.add(`${input.connection}\u0000${input.orderId}\u0000${r.line.lineId}`)
-            lineRows.push({
-              connection: input.connection,
-              order_id: input.orderId,
-              line_id: r.line.lineId,
-              external_sku: r.line.externalSku,
-              qty: r.line.qty,
-              state: "held",
-              released_reason: null,
-              expires_at: expiresAt,
-              returned: 0,
-              created_at: at,
-              updated_at: at
-            })
+          for (const r of mine) {
             for (const c of r.components) {
               itemRows.push({
                 connection: input.connection,
@@ -913,25 +933,11 @@ export const make = (
               )
             }
           }
-          accepted.push({ index, request, demand: dem, created, fresh: resolved.length })
+          accepted.push({ index, request, demand: dem, created, fresh: mine.length })
           results.push(Either.right("duplicate"))
         }
 
         // 3. write the accepted orders' rows as sets
-        let inserted = 0
-        for (const part of chunk(lineRows, 300)) {
-          const rows = yield* sql`
-            INSERT INTO tkb_reservations ${sql.insert(part)}
-            ON CONFLICT (connection, order_id, line_id) DO NOTHING RETURNING line_id`
-          inserted += rows.length
-        }
-        if (inserted !== lineRows.length) {
-          // A concurrent delivery of the same order line committed after we looked (PostgreSQL):
-          // roll back and run again; the second attempt sees its lines and answers `duplicate`.
-          return yield* Effect.fail(
-            new SqlErrorClass({ cause: { code: "40001" }, message: "an order line was reserved concurrently" })
-          )
-        }
         for (const part of chunk(itemRows, 400)) yield* sql`INSERT INTO tkb_reservation_items ${sql.insert(part)}`
         for (const p of [...persist.values()].sort(
           (a, b) => byString(a.connection, b.connection) || byString(a.sku, b.sku)
