@@ -42,12 +42,18 @@ type ListingRef = Ledger.ListingRef
 export interface SqlLedgerOptions {
   readonly config: Ledger.LedgerConfig
   /**
-   * Share one transaction among concurrent top-level writes (group commit). Default: on for SQLite
-   * (one connection, one fsync per commit), off for PostgreSQL (writers run in parallel).
+   * Share one transaction among concurrent top-level writes (group commit; default on). On SQLite
+   * every write joins it (one connection, one fsync per commit); on PostgreSQL reservations do, and
+   * other writes run in parallel transactions of their own.
    */
   readonly groupCommit?: boolean | undefined
   /** Most writes per shared transaction (default 256). */
   readonly maxBatch?: number | undefined
+  /**
+   * Shared transactions in flight at once (default 1 on SQLite, which has one writer; 2 on
+   * PostgreSQL). Each holds a connection while it runs.
+   */
+  readonly batchWorkers?: number | undefined
   /** Attempts after a deadlock, serialization failure or busy database (default 10). */
   readonly retries?: number | undefined
 }
@@ -152,8 +158,9 @@ export const make = (
     const sql = yield* SqlClient.SqlClient
     const config = options.config
     const dialect = sql.onDialectOrElse({ sqlite: () => "sqlite" as const, orElse: () => "other" as const })
-    const groupCommit = options.groupCommit ?? dialect === "sqlite"
+    const groupCommit = options.groupCommit ?? true
     const maxBatch = Math.max(1, options.maxBatch ?? 256)
+    const batchWorkers = dialect === "sqlite" ? 1 : Math.max(1, options.batchWorkers ?? 2)
     const retryPolicy = Schedule.exponential("2 millis", 2).pipe(
       Schedule.union(Schedule.spaced("100 millis")),
       Schedule.jittered,
@@ -180,9 +187,12 @@ export const make = (
     // SQLite upgrades a reading transaction to a writing one only if no other connection wrote in
     // between (else SQLITE_BUSY_SNAPSHOT, which waiting cannot cure), so a shared transaction takes
     // the write lock first, whatever its jobs read.
-    const writeLock = sql`
-      INSERT INTO tkb_ledger_ops (op_key, at) VALUES ('writer', 0)
-      ON CONFLICT (op_key) DO UPDATE SET at = tkb_ledger_ops.at + 1`
+    const writeLock =
+      dialect === "sqlite"
+        ? sql`
+            INSERT INTO tkb_ledger_ops (op_key, at) VALUES ('writer', 0)
+            ON CONFLICT (op_key) DO UPDATE SET at = tkb_ledger_ops.at + 1`.pipe(Effect.asVoid)
+        : Effect.void
     const runBatch = (batch: ReadonlyArray<Pending>) => {
       // Consecutive reservations form one group; every group and every job is its own savepoint.
       const groups: Array<ReadonlyArray<Pending>> = []
@@ -233,12 +243,15 @@ export const make = (
     if (groupCommit) {
       // Yield first: the callers the previous batch just released get to queue their next writes,
       // so they join this batch instead of each paying for a commit of its own.
-      yield* Effect.yieldNow().pipe(
+      // A shared transaction belongs to no single caller's trace, so its statements carry no
+      // spans (a span per statement also costs about as much CPU as the statement itself).
+      const worker = Effect.yieldNow().pipe(
         Effect.zipRight(Queue.takeBetween(queue, 1, maxBatch)),
         Effect.flatMap((batch) => runBatch(Chunk.toReadonlyArray(batch))),
         Effect.forever,
-        Effect.forkScoped
+        Effect.withTracerEnabled(false)
       )
+      for (let i = 0; i < batchWorkers; i++) yield* Effect.forkScoped(worker)
       yield* Effect.addFinalizer(() =>
         Queue.takeAll(queue).pipe(
           Effect.flatMap((rest) =>
@@ -265,8 +278,8 @@ export const make = (
     ): Effect.Effect<A, Exclude<E, SqlError> | Ledger.LedgerUnavailable> =>
       Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (outer) => {
         if (Option.isSome(outer)) return sql.withTransaction(job)
-        if (groupCommit) return retrying(submit(job))
-        return retrying(sql.withTransaction(dialect === "sqlite" ? Effect.zipRight(writeLock, job) : job))
+        if (groupCommit && dialect === "sqlite") return submit(job)
+        return retrying(sql.withTransaction(Effect.zipRight(writeLock, job)))
       }).pipe(Effect.catchIf(isSqlError, (e) => Effect.fail(unavailable(e)))) as Effect.Effect<
         A,
         Exclude<E, SqlError> | Ledger.LedgerUnavailable
@@ -705,26 +718,58 @@ export const make = (
       })
 
     /**
-     * Reserves for a set of orders in the current transaction, in order, each all-or-nothing: the
-     * reservations of a group-commit batch are read and written as sets (one lookup of listings and
-     * known lines, one insert of lines, items and movements for all), and only the guarded
+     * Reserves for a set of orders in the current transaction, each all-or-nothing, with the result
+     * of taking them one after another. The orders of a group-commit batch are read and written as
+     * sets — one listing lookup, one insert of every new order line (insert-first: the idempotency
+     * keys), on PostgreSQL one `SELECT … ORDER BY item FOR UPDATE` so rows are locked in item order,
+     * one insert of item rows and of movements — and only the guarded
      * `UPDATE tkb_items … WHERE on_hand - reserved >= n` runs per order and item. An order whose
-     * guard fails gives back what it took earlier in the same order and writes nothing else.
+     * guard fails gives back what it took and drops its lines. Orders that repeat a line of an
+     * earlier order in the batch (a redelivery) run in a following round, so they see its outcome.
      */
-    const reserveBatch = (requests: ReadonlyArray<ReserveRequest>) =>
+    const reserveBatch = (
+      requests: ReadonlyArray<ReserveRequest>
+    ): Effect.Effect<Array<Either.Either<Ledger.ReserveResult, ReserveError>>, SqlError> =>
       Effect.gen(function* () {
-        // 1. what the SKUs are made of, and which lines are already known
+        const results: Array<Either.Either<Ledger.ReserveResult, ReserveError> | undefined> = requests.map(
+          () => undefined
+        )
+        let round = requests.map((request, index) => ({ request, index }))
+        while (round.length > 0) {
+          const taken = new Set<string>()
+          const now: typeof round = []
+          const later: typeof round = []
+          for (const r of round) {
+            const keys = r.request.lines.map((l) => lineKey(r.request.input, l.lineId))
+            if (keys.some((k) => taken.has(k))) later.push(r)
+            else {
+              for (const k of keys) taken.add(k)
+              now.push(r)
+            }
+          }
+          const out = yield* reserveRound(now.map((r) => r.request))
+          for (const [i, r] of now.entries()) results[r.index] = out[i]
+          round = later
+        }
+        return results as Array<Either.Either<Ledger.ReserveResult, ReserveError>>
+      })
+
+    const lineKey = (input: Ledger.ReserveInput, lineId: string) =>
+      `${input.connection}\u0000${input.orderId}\u0000${lineId}`
+
+    const reserveRound = (requests: ReadonlyArray<ReserveRequest>) =>
+      Effect.gen(function* () {
+        // 1. what the SKUs are made of
         const skusBy = new Map<string, Set<string>>()
-        const ordersBy = new Map<string, Set<string>>()
         for (const r of requests) {
           const skus = skusBy.get(r.input.connection) ?? new Set<string>()
           for (const l of r.lines) skus.add(l.externalSku)
           skusBy.set(r.input.connection, skus)
-          const orders = ordersBy.get(r.input.connection) ?? new Set<string>()
-          orders.add(r.input.orderId)
-          ordersBy.set(r.input.connection, orders)
         }
+        // The same read brings, for every component item, the listings that contain it: the
+        // listings a reservation of that item makes the pusher recompute.
         const known = new Map<string, { manual: boolean; components: Array<Pairing.PairComponent> }>()
+        const affected = new Map<string, Map<string, ListingRef>>()
         for (const [connection, skus] of skusBy) {
           for (const part of chunk([...skus], 400)) {
             const rows = yield* sql<{
@@ -732,10 +777,14 @@ export const make = (
               unpaired_reason: Pairing.UnpairedReason | null
               item: string | null
               qty: number | null
+              in_connection: string | null
+              in_sku: string | null
             }>`
-              SELECT l.external_sku, l.unpaired_reason, c.item, c.qty
-              FROM tkb_listings l LEFT JOIN tkb_listing_components c
-                ON c.connection = l.connection AND c.external_sku = l.external_sku
+              SELECT l.external_sku, l.unpaired_reason, c.item, c.qty,
+                x.connection AS in_connection, x.external_sku AS in_sku
+              FROM tkb_listings l
+                LEFT JOIN tkb_listing_components c ON c.connection = l.connection AND c.external_sku = l.external_sku
+                LEFT JOIN tkb_listing_components x ON x.item = c.item
               WHERE l.connection = ${connection} AND l.external_sku IN ${sql.in(part)}`
             for (const row of rows) {
               const key = `${connection}\u0000${row.external_sku}`
@@ -744,200 +793,269 @@ export const make = (
                 entry = { manual: row.unpaired_reason === "manual", components: [] }
                 known.set(key, entry)
               }
-              if (row.item !== null && row.qty !== null) entry.components.push({ item: row.item, qty: row.qty })
+              if (row.item === null || row.qty === null) continue
+              const item = row.item
+              if (!entry.components.some((c) => c.item === item)) entry.components.push({ item, qty: row.qty })
+              if (row.in_connection !== null && row.in_sku !== null) {
+                const refs = affected.get(item) ?? new Map<string, ListingRef>()
+                refs.set(`${row.in_connection}\u0000${row.in_sku}`, {
+                  connection: row.in_connection,
+                  externalSku: row.in_sku
+                })
+                affected.set(item, refs)
+              }
             }
           }
         }
-        const existing = new Set<string>()
-        for (const [connection, orders] of ordersBy) {
-          for (const part of chunk([...orders], 400)) {
-            const rows = yield* sql<{ order_id: string; line_id: string }>`
-              SELECT order_id, line_id FROM tkb_reservations
-              WHERE connection = ${connection} AND order_id IN ${sql.in(part)}`
-            for (const row of rows) existing.add(`${connection}\u0000${row.order_id}\u0000${row.line_id}`)
-          }
-        }
 
-        // 2. each order in turn: resolve its new lines, take its demand with the guarded update
-        const results: Array<Either.Either<Ledger.ReserveResult | "duplicate", ReserveError>> = []
-        const itemRows: Array<Record<string, unknown>> = []
-        const moves: Array<MoveRow> = []
-        const persist = new Map<
-          string,
-          { connection: string; sku: string; by: Pairing.PairedBy; components: ReadonlyArray<Pairing.PairComponent> }
-        >()
-        const accepted: Array<{
-          index: number
-          request: ReserveRequest
-          demand: ReadonlyArray<{ item: string; qty: number }>
-          created: Array<Reservation.Reservation>
-          fresh: number
-        }> = []
-        for (const [index, request] of requests.entries()) {
-          const { input, at, meta } = request
-          const fresh = request.lines.filter(
-            (l) => !existing.has(`${input.connection}\u0000${input.orderId}\u0000${l.lineId}`)
-          )
-          if (fresh.length === 0) {
-            results.push(Either.right("duplicate"))
-            continue
-          }
-          const resolved: Array<{ line: Ledger.ReserveLine; components: ReadonlyArray<Pairing.PairComponent> }> = []
-          const pending: Array<{
+        // 2. resolve each order's lines; a SKU that does not resolve fails the order, unless its line
+        //    was reserved before (a redelivery keeps what it reserved even if pairing changed since)
+        type Plan = {
+          readonly request: ReserveRequest
+          readonly resolved: ReadonlyArray<{
+            line: Ledger.ReserveLine
+            components: ReadonlyArray<Pairing.PairComponent>
+          }>
+          readonly pending: ReadonlyArray<{
             sku: string
             by: Pairing.PairedBy
             components: ReadonlyArray<Pairing.PairComponent>
-          }> = []
-          let failure: Ledger.UnknownSku | undefined
-          for (const line of fresh) {
-            const entry = known.get(`${input.connection}\u0000${line.externalSku}`)
+          }>
+        }
+        const results: Array<Either.Either<Ledger.ReserveResult, ReserveError> | undefined> = requests.map(
+          () => undefined
+        )
+        const plans: Array<Plan | undefined> = []
+        const planned = new Map<string, { by: Pairing.PairedBy; components: ReadonlyArray<Pairing.PairComponent> }>()
+        for (const [index, request] of requests.entries()) {
+          const { input } = request
+          const resolved: Array<Plan["resolved"][number]> = []
+          const pending: Array<Plan["pending"][number]> = []
+          const failures: Array<Ledger.UnknownSku> = []
+          for (const line of request.lines) {
+            const key = `${input.connection}\u0000${line.externalSku}`
+            const entry = known.get(key)
             if (entry !== undefined && entry.components.length > 0) {
               resolved.push({ line, components: entry.components })
               continue
             }
             const unknown = (reason: Ledger.UnknownSku["reason"]) =>
-              new Ledger.UnknownSku({
-                connection: input.connection,
-                orderId: input.orderId,
-                lineId: line.lineId,
-                externalSku: line.externalSku,
-                reason
-              })
+              failures.push(
+                new Ledger.UnknownSku({
+                  connection: input.connection,
+                  orderId: input.orderId,
+                  lineId: line.lineId,
+                  externalSku: line.externalSku,
+                  reason
+                })
+              )
             if (entry?.manual === true) {
-              failure = unknown("manual")
-              break
+              unknown("manual")
+              continue
             }
-            const planned =
-              pending.find((p) => p.sku === line.externalSku) ??
-              persist.get(`${input.connection}\u0000${line.externalSku}`)
-            if (planned !== undefined) {
-              resolved.push({ line, components: planned.components })
+            const plan = planned.get(key)
+            if (plan !== undefined) {
+              resolved.push({ line, components: plan.components })
+              if (!pending.some((p) => p.sku === line.externalSku)) pending.push({ sku: line.externalSku, ...plan })
               continue
             }
             const r = yield* autoPair(input.connection, line.externalSku)
             if (r._tag === "Unpaired") {
-              failure = unknown(r.reason === "ambiguous" ? "ambiguous" : entry !== undefined ? "no_match" : "unknown")
-              break
+              unknown(r.reason === "ambiguous" ? "ambiguous" : entry !== undefined ? "no_match" : "unknown")
+              continue
             }
             resolved.push({ line, components: r.components })
             pending.push({ sku: line.externalSku, by: r.by, components: r.components })
+            planned.set(key, { by: r.by, components: r.components })
           }
-          if (failure !== undefined) {
-            results.push(Either.left(failure))
-            continue
+          if (failures.length > 0) {
+            const existing = new Set(
+              (yield* sql<{ line_id: string }>`
+                SELECT line_id FROM tkb_reservations
+                WHERE connection = ${input.connection} AND order_id = ${input.orderId}`).map((r) => r.line_id)
+            )
+            const first = failures.find((f) => !existing.has(f.lineId!))
+            if (first !== undefined) {
+              results[index] = Either.left(first)
+              plans.push(undefined)
+              continue
+            }
           }
-          // Insert-first: the order's new lines claim their idempotency keys. On PostgreSQL a
-          // concurrent delivery of the same line waits here for the first one to commit, then
-          // finds the key taken and answers `duplicate` instead of reserving twice.
-          const expiresAt = input.expiresAt?.getTime() ?? null
-          const claimed = new Set(
-            (yield* sql<{ line_id: string }>`
-              INSERT INTO tkb_reservations ${sql.insert(
-                resolved.map((r) => ({
+          plans.push({ request, resolved, pending })
+        }
+
+        // 3. insert-first: every new line claims its idempotency key. On PostgreSQL a concurrent
+        //    delivery of the same line waits here for the first to commit, then finds the key taken.
+        const candidates = plans.flatMap((p) =>
+          p === undefined
+            ? []
+            : p.resolved.map((r) => ({
+                connection: p.request.input.connection,
+                order_id: p.request.input.orderId,
+                line_id: r.line.lineId,
+                external_sku: r.line.externalSku,
+                qty: r.line.qty,
+                state: "held",
+                released_reason: null,
+                expires_at: p.request.input.expiresAt?.getTime() ?? null,
+                returned: 0,
+                created_at: p.request.at,
+                updated_at: p.request.at
+              }))
+        )
+        const claimed = new Set<string>()
+        for (const part of chunk(candidates, 300)) {
+          const rows = yield* sql<{ connection: string; order_id: string; line_id: string }>`
+            INSERT INTO tkb_reservations ${sql.insert(part)}
+            ON CONFLICT (connection, order_id, line_id) DO NOTHING RETURNING connection, order_id, line_id`
+          for (const r of rows) claimed.add(`${r.connection}\u0000${r.order_id}\u0000${r.line_id}`)
+        }
+
+        // 4. per order, in order: take its demand with the guarded update, or give it all back
+        const work = plans.map((p) => {
+          if (p === undefined) return undefined
+          const mine = p.resolved.filter((r) => claimed.has(lineKey(p.request.input, r.line.lineId)))
+          return { ...p, mine, demand: Pool.demand(mine.map((r) => ({ qty: r.line.qty, components: r.components }))) }
+        })
+        const items = [...new Set(work.flatMap((w) => w?.demand.map((d) => d.item) ?? []))].sort(byString)
+        if (dialect !== "sqlite" && items.length > 0) {
+          // Lock every row this batch will touch, in item order, before touching any: concurrent
+          // writers lock in the same order, so they queue instead of deadlocking.
+          for (const part of chunk(items, 400)) {
+            yield* sql`SELECT item FROM tkb_items WHERE item IN ${sql.in(part)} ORDER BY item FOR UPDATE`
+          }
+        }
+        const moves: Array<MoveRow> = []
+        const itemRows: Array<Record<string, unknown>> = []
+        const drop: Array<{ connection: string; orderId: string; lineIds: ReadonlyArray<string> }> = []
+        const accepted: Array<{
+          index: number
+          demand: ReadonlyArray<{ item: string; qty: number }>
+          created: Array<Reservation.Reservation>
+        }> = []
+        const persist = new Map<
+          string,
+          { connection: string; sku: string; by: Pairing.PairedBy; components: ReadonlyArray<Pairing.PairComponent> }
+        >()
+        // Orders that share no item commute, so each wave applies many orders' guarded updates in
+        // one statement; an order sharing an item with an earlier one goes in a later wave, which
+        // keeps every item's orders in their arrival order.
+        const waveOf = new Map<number, number>()
+        const lastWave = new Map<string, number>()
+        for (const [index, w] of work.entries()) {
+          if (w === undefined || w.mine.length === 0) continue
+          const wave = Math.max(-1, ...w.demand.map((d) => lastWave.get(d.item) ?? -1)) + 1
+          waveOf.set(index, wave)
+          for (const d of w.demand) lastWave.set(d.item, wave)
+        }
+        const members: Array<Array<number>> = []
+        for (const [index, wave] of waveOf) {
+          const list = members[wave] ?? []
+          list.push(index)
+          members[wave] = list
+        }
+        const values = (rows: ReadonlyArray<{ item: string; qty: number }>) =>
+          sql.csv(rows.map((r) => sql`(${r.item}, CAST(${r.qty} AS INTEGER))`))
+        for (const wave of members) {
+          const rows = wave.flatMap((index) => work[index]!.demand)
+          const got = new Map<string, number>()
+          for (const part of chunk(rows, 300)) {
+            const updated = yield* sql<{ item: string; reserved: number }>`
+              UPDATE tkb_items SET reserved = reserved + d.column2, updated_at = ${requests[0]!.at}
+              FROM (VALUES ${values(part)}) AS d
+              WHERE tkb_items.item = d.column1 AND tkb_items.on_hand - tkb_items.reserved >= d.column2
+              RETURNING tkb_items.item, tkb_items.reserved`
+            for (const u of updated) got.set(u.item, u.reserved)
+          }
+          const failed = wave.filter((index) => work[index]!.demand.some((d) => !got.has(d.item)))
+          const refused = new Set(failed)
+          if (failed.length > 0) {
+            // All or nothing: an order that fell short on any item gives back what it took.
+            const giveBack = failed.flatMap((index) => work[index]!.demand.filter((d) => got.has(d.item)))
+            for (const part of chunk(giveBack, 300)) {
+              yield* sql`
+                UPDATE tkb_items SET reserved = reserved - d.column2
+                FROM (VALUES ${values(part)}) AS d
+                WHERE tkb_items.item = d.column1`
+            }
+            // Report every item that falls short, not just the first, as the reference model does.
+            const current = new Map<string, number>()
+            const asked = [...new Set(failed.flatMap((index) => work[index]!.demand.map((d) => d.item)))]
+            for (const part of chunk(asked, 400)) {
+              const rows = yield* sql<{ item: string; on_hand: number; reserved: number }>`
+                SELECT item, on_hand, reserved FROM tkb_items WHERE item IN ${sql.in(part)}`
+              for (const r of rows) current.set(r.item, Math.max(0, r.on_hand - r.reserved))
+            }
+            for (const index of failed) {
+              const w = work[index]!
+              const { input } = w.request
+              drop.push({
+                connection: input.connection,
+                orderId: input.orderId,
+                lineIds: w.mine.map((r) => r.line.lineId)
+              })
+              const shortages = w.demand.flatMap((d) => {
+                const available = current.get(d.item) ?? 0
+                return available < d.qty ? [{ item: d.item, requested: d.qty, available }] : []
+              })
+              results[index] = Either.left(
+                new Ledger.InsufficientStock({ connection: input.connection, orderId: input.orderId, shortages })
+              )
+            }
+          }
+          for (const index of wave) {
+            if (refused.has(index)) continue
+            const w = work[index]!
+            const { input, at, meta } = w.request
+            const reference = orderRef(input.connection, input.orderId)
+            for (const d of w.demand) {
+              const after = got.get(d.item)!
+              moves.push(movement(at, meta, "reserve", d.item, undefined, "reserved", after - d.qty, after, reference))
+            }
+            for (const p of w.pending) {
+              if (w.mine.some((r) => r.line.externalSku === p.sku)) {
+                persist.set(`${input.connection}\u0000${p.sku}`, { connection: input.connection, ...p })
+              }
+            }
+            const created: Array<Reservation.Reservation> = []
+            for (const r of w.mine) {
+              for (const c of r.components) {
+                itemRows.push({
                   connection: input.connection,
                   order_id: input.orderId,
                   line_id: r.line.lineId,
-                  external_sku: r.line.externalSku,
-                  qty: r.line.qty,
-                  state: "held",
-                  released_reason: null,
-                  expires_at: expiresAt,
-                  returned: 0,
-                  created_at: at,
-                  updated_at: at
-                }))
-              )} ON CONFLICT (connection, order_id, line_id) DO NOTHING RETURNING line_id`).map((r) => r.line_id)
-          )
-          for (const r of resolved) existing.add(`${input.connection}\u0000${input.orderId}\u0000${r.line.lineId}`)
-          const mine = resolved.filter((r) => claimed.has(r.line.lineId))
-          if (mine.length === 0) {
-            results.push(Either.right("duplicate"))
-            continue
-          }
-          const dem = Pool.demand(mine.map((r) => ({ qty: r.line.qty, components: r.components })))
-          const taken: Array<{ item: string; qty: number; reserved: number }> = []
-          let short = false
-          for (const d of dem) {
-            const rows = yield* sql<{ reserved: number }>`
-              UPDATE tkb_items SET reserved = reserved + ${d.qty}, updated_at = ${at}
-              WHERE item = ${d.item} AND on_hand - reserved >= ${d.qty}
-              RETURNING reserved`
-            const row = rows[0]
-            if (row === undefined) {
-              short = true
-              break
-            }
-            taken.push({ item: d.item, qty: d.qty, reserved: row.reserved })
-          }
-          if (short) {
-            // All or nothing: give back what this order took and drop the lines it claimed.
-            for (const t of taken) {
-              yield* sql`UPDATE tkb_items SET reserved = reserved - ${t.qty} WHERE item = ${t.item}`
-            }
-            yield* sql`
-              DELETE FROM tkb_reservations
-              WHERE connection = ${input.connection} AND order_id = ${input.orderId}
-                AND line_id IN ${sql.in(mine.map((r) => r.line.lineId))}`
-            for (const r of mine) existing.delete(`${input.connection}\u0000${input.orderId}\u0000${r.line.lineId}`)
-            // Report every item that falls short, not just the first, as the reference model does.
-            const current = yield* sql<{ item: string; on_hand: number; reserved: number }>`
-              SELECT item, on_hand, reserved FROM tkb_items WHERE item IN ${sql.in(dem.map((d) => d.item))}`
-            const shortages = dem.flatMap((d) => {
-              const row = current.find((c) => c.item === d.item)
-              const available = row === undefined ? 0 : Math.max(0, row.on_hand - row.reserved)
-              return available < d.qty ? [{ item: d.item, requested: d.qty, available }] : []
-            })
-            results.push(
-              Either.left(
-                new Ledger.InsufficientStock({ connection: input.connection, orderId: input.orderId, shortages })
-              )
-            )
-            continue
-          }
-          const reference = orderRef(input.connection, input.orderId)
-          for (const t of taken) {
-            moves.push(
-              movement(at, meta, "reserve", t.item, undefined, "reserved", t.reserved - t.qty, t.reserved, reference)
-            )
-          }
-          for (const p of pending) {
-            if (mine.some((r) => r.line.externalSku === p.sku)) {
-              persist.set(`${input.connection}\u0000${p.sku}`, { connection: input.connection, ...p })
-            }
-          }
-          const created: Array<Reservation.Reservation> = []
-          for (const r of mine) {
-            for (const c of r.components) {
-              itemRows.push({
-                connection: input.connection,
-                order_id: input.orderId,
-                line_id: r.line.lineId,
-                item: c.item,
-                qty: c.qty * r.line.qty,
-                location: null
-              })
-              created.push(
-                new Reservation.Reservation(
-                  {
-                    connection: input.connection,
-                    orderId: input.orderId,
-                    lineId: r.line.lineId,
-                    item: c.item,
-                    qty: c.qty * r.line.qty,
-                    state: "held",
-                    ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
-                    createdAt: new Date(at)
-                  },
-                  true
+                  item: c.item,
+                  qty: c.qty * r.line.qty,
+                  location: null
+                })
+                created.push(
+                  new Reservation.Reservation(
+                    {
+                      connection: input.connection,
+                      orderId: input.orderId,
+                      lineId: r.line.lineId,
+                      item: c.item,
+                      qty: c.qty * r.line.qty,
+                      state: "held",
+                      ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
+                      createdAt: new Date(at)
+                    },
+                    true
+                  )
                 )
-              )
+              }
             }
+            accepted.push({ index, demand: w.demand, created })
           }
-          accepted.push({ index, request, demand: dem, created, fresh: mine.length })
-          results.push(Either.right("duplicate"))
         }
+        accepted.sort((a, b) => a.index - b.index)
 
-        // 3. write the accepted orders' rows as sets
+        // 5. write the rest as sets
+        for (const d of drop) {
+          yield* sql`
+            DELETE FROM tkb_reservations
+            WHERE connection = ${d.connection} AND order_id = ${d.orderId} AND line_id IN ${sql.in(d.lineIds)}`
+        }
         for (const part of chunk(itemRows, 400)) yield* sql`INSERT INTO tkb_reservation_items ${sql.insert(part)}`
         for (const p of [...persist.values()].sort(
           (a, b) => byString(a.connection, b.connection) || byString(a.sku, b.sku)
@@ -945,23 +1063,28 @@ export const make = (
           yield* persistListing(p.connection, p.sku, p.by, null, p.components, requests[0]!.at)
         }
         yield* insertMovements(moves)
-        const affected = new Map<string, Array<ListingRef>>()
-        const items = [...new Set(accepted.flatMap((a) => a.demand.map((d) => d.item)))]
-        for (const part of chunk(items, 400)) {
+        // Items no listing lookup covered (a SKU paired just now) are looked up here.
+        const uncovered = [...new Set(accepted.flatMap((a) => a.demand.map((d) => d.item)))].filter(
+          (item) => !affected.has(item) || persist.size > 0
+        )
+        for (const part of chunk(uncovered, 400)) {
           const rows = yield* sql<{ item: string; connection: string; external_sku: string }>`
             SELECT item, connection, external_sku FROM tkb_listing_components WHERE item IN ${sql.in(part)}`
           for (const row of rows) {
-            const list = affected.get(row.item) ?? []
-            list.push({ connection: row.connection, externalSku: row.external_sku })
-            affected.set(row.item, list)
+            const refs = affected.get(row.item) ?? new Map<string, ListingRef>()
+            refs.set(`${row.connection}\u0000${row.external_sku}`, {
+              connection: row.connection,
+              externalSku: row.external_sku
+            })
+            affected.set(row.item, refs)
           }
         }
 
-        // 4. answers
+        // 6. answers
         for (const a of accepted) {
-          const { input, lines } = a.request
+          const { input, lines } = requests[a.index]!
           const reservations =
-            a.fresh === lines.length
+            a.created.length > 0 && work[a.index]!.mine.length === lines.length
               ? a.created.sort((x, y) => byString(x.lineId, y.lineId) || byString(x.item, y.item))
               : yield* readReservations(
                   input.connection,
@@ -972,30 +1095,24 @@ export const make = (
             outcome: "reserved",
             demand: a.demand,
             reservations,
-            changed: Ledger.sortRefs(a.demand.flatMap((d) => affected.get(d.item) ?? []))
+            changed: Ledger.sortRefs(a.demand.flatMap((d) => [...(affected.get(d.item)?.values() ?? [])]))
           })
         }
-        const out: Array<Either.Either<Ledger.ReserveResult, ReserveError>> = []
         for (const [index, r] of results.entries()) {
-          if (Either.isLeft(r) || r.right !== "duplicate") {
-            out.push(r as Either.Either<Ledger.ReserveResult, ReserveError>)
-            continue
-          }
+          if (r !== undefined) continue
           const { input, lines } = requests[index]!
-          out.push(
-            Either.right({
-              outcome: "duplicate",
-              demand: [],
-              reservations: yield* readReservations(
-                input.connection,
-                input.orderId,
-                lines.map((l) => l.lineId)
-              ),
-              changed: []
-            })
-          )
+          results[index] = Either.right({
+            outcome: "duplicate",
+            demand: [],
+            reservations: yield* readReservations(
+              input.connection,
+              input.orderId,
+              lines.map((l) => l.lineId)
+            ),
+            changed: []
+          })
         }
-        return out
+        return results as Array<Either.Either<Ledger.ReserveResult, ReserveError>>
       })
 
     /** Auto-pairs an unknown SKU against the items (explicit map first). */
@@ -1029,12 +1146,11 @@ export const make = (
         const run: Effect.Effect<Ledger.ReserveResult, ReserveError | SqlError> = Option.isSome(outer)
           ? sql.withTransaction(once)
           : groupCommit
-            ? retrying(
-                Effect.flatMap(Deferred.make<Ledger.ReserveResult, ReserveError | SqlError>(), (done) =>
-                  Effect.zipRight(Queue.offer(queue, { _tag: "reserve", request, done }), Deferred.await(done))
-                )
+            ? // The shared transaction retries itself; what reaches here is final.
+              Effect.flatMap(Deferred.make<Ledger.ReserveResult, ReserveError | SqlError>(), (done) =>
+                Effect.zipRight(Queue.offer(queue, { _tag: "reserve", request, done }), Deferred.await(done))
               )
-            : retrying(sql.withTransaction(dialect === "sqlite" ? Effect.zipRight(writeLock, once) : once))
+            : retrying(sql.withTransaction(Effect.zipRight(writeLock, once)))
         return yield* run.pipe(Effect.catchIf(isSqlError, (e) => Effect.fail(unavailable(e))))
       }) as Effect.Effect<Ledger.ReserveResult, ReserveError | Ledger.LedgerUnavailable>
 

@@ -17,10 +17,10 @@ const orders = 2000
  * units: exactly 37 orders hold stock, their second deliveries are duplicates, every other delivery
  * is refused, and the store agrees with itself to the unit.
  */
-const race = (concurrency: number) =>
+const race = (concurrency: number, options: Partial<SqlLedger.SqlLedgerOptions> = {}) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const ledger = yield* SqlLedger.make({ config })
+    const ledger = yield* SqlLedger.make({ config, ...options })
     yield* ledger.upsertItems([new Item.Item({ id: "LAST" })])
     for (const c of channels) yield* ledger.importCatalog(c, [{ externalSku: skuOn(c) }])
     yield* ledger.setStock([
@@ -67,16 +67,31 @@ const race = (concurrency: number) =>
   })
 
 describe("the last units under concurrency", () => {
+  // The pool only opens a connection when every open one is busy: 16+ open means 16+ at once.
+  const openConnections = (sql: SqlClient.SqlClient) =>
+    Effect.map(
+      sql<{ n: number }>`
+        SELECT COUNT(*) AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = 'tkbridge'`,
+      ([row]) => Number(row!.n)
+    )
+
   it.live(
-    "PostgreSQL: 2,000 orders from 4 channels over ≥ 16 connections — exactly N succeed, zero oversell",
+    "PostgreSQL: 2,000 orders from 4 channels, one transaction each over ≥ 16 connections — exactly N succeed",
     () =>
       Effect.gen(function* () {
-        const sql = yield* race(64)
-        // The pool only opens a connection when every open one is busy: 16+ open means 16+ at once.
-        const [open] = yield* sql<{ n: number }>`
-          SELECT COUNT(*) AS n FROM pg_stat_activity
-          WHERE datname = current_database() AND application_name = 'tkbridge'`
-        expect(Number(open!.n)).toBeGreaterThanOrEqual(16)
+        const sql = yield* race(64, { groupCommit: false })
+        expect(yield* openConnections(sql)).toBeGreaterThanOrEqual(16)
+      }).pipe(Effect.scoped, Effect.provide(SqlTesting.pg({ maxConnections: 24 }))),
+    300_000
+  )
+
+  it.live(
+    "PostgreSQL: the same race through 16 concurrent group commits — exactly N succeed",
+    () =>
+      Effect.gen(function* () {
+        const sql = yield* race(64, { batchWorkers: 16 })
+        expect(yield* openConnections(sql)).toBeGreaterThanOrEqual(16)
       }).pipe(Effect.scoped, Effect.provide(SqlTesting.pg({ maxConnections: 24 }))),
     300_000
   )
