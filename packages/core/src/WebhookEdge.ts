@@ -20,7 +20,7 @@
  *
  * @since 0.1.0
  */
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Context, Effect, Exit, Layer, Option, Stream } from "effect"
 import type { WebhookReceiver } from "./Connector.ts"
 import { Inbox } from "./Inbox.ts"
@@ -193,12 +193,7 @@ export const make = (options: EdgeOptions = {}): Effect.Effect<WebhookEdgeShape,
               ),
             onSuccess: (recorded) =>
               recorded.duplicate
-                ? Effect.as(
-                    Effect.logDebug("webhook edge: redelivery ignored").pipe(
-                      Effect.annotateLogs({ connection, inboxId: recorded.id, topic: delivery.topic })
-                    ),
-                    result(200, "duplicate", { id: recorded.id })
-                  )
+                ? Effect.succeed(result(200, "duplicate", { id: recorded.id }))
                 : Effect.gen(function* () {
                     if (options.notify !== undefined) {
                       yield* Effect.forkDaemon(
@@ -213,9 +208,6 @@ export const make = (options: EdgeOptions = {}): Effect.Effect<WebhookEdgeShape,
                           )
                       )
                     }
-                    yield* Effect.logDebug("webhook edge: delivery stored").pipe(
-                      Effect.annotateLogs({ connection, inboxId: recorded.id, topic: delivery.topic })
-                    )
                     return result(200, "stored", { id: recorded.id })
                   })
           })
@@ -268,7 +260,10 @@ export const make = (options: EdgeOptions = {}): Effect.Effect<WebhookEdgeShape,
             result(500, "error", { message: "unexpected failure" })
           )
         ),
-        Effect.withSpan("tkbridge.webhook.receive", { attributes: { "tkbridge.connection": connection } })
+        Effect.withSpan("tkbridge.webhook.receive", {
+          attributes: { "tkbridge.connection": connection },
+          captureStackTrace: false
+        })
       )
 
     return { receive, maxBytes } satisfies WebhookEdgeShape
@@ -284,9 +279,10 @@ export const layer = (options: EdgeOptions = {}): Layer.Layer<WebhookEdge, never
   Layer.effect(WebhookEdge, make(options))
 
 /**
- * Reads a request body as raw bytes, refusing more than `maxBytes`: none when it is too large. An
- * oversized body is still read to its end (and dropped) up to a few times the limit, so the sender
- * gets the 413 instead of a reset connection; beyond that, reading stops.
+ * Reads a request body as raw bytes, refusing more than `maxBytes`: none when it is too large. A body
+ * that declares its length is read in one piece; an oversized or undeclared one is streamed, and an
+ * oversized one is still read to its end (and dropped) up to a few times the limit, so the sender gets
+ * the 413 instead of a reset connection; beyond that, reading stops.
  *
  * @category constructors
  * @since 0.1.0
@@ -298,9 +294,15 @@ export const readBody = (
   const drainLimit = Math.max(4 * maxBytes, 8 * 1024 * 1024)
   const header = request.headers["content-length"]?.trim()
   const declared = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined
+  if (declared !== undefined && declared <= maxBytes) {
+    // The common case, and the fast path: the HTTP parser holds the body to its declared length.
+    return HttpIncomingMessage.withMaxBodySize(request.arrayBuffer, Option.some(maxBytes)).pipe(
+      Effect.map((buffer) => Option.some(new Uint8Array(buffer)))
+    )
+  }
   if (declared !== undefined && declared > drainLimit) return Effect.succeed(Option.none())
   let total = 0
-  let tooLarge = declared !== undefined && declared > maxBytes
+  let tooLarge = declared !== undefined
   const chunks: Array<Uint8Array> = []
   return request.stream.pipe(
     Stream.takeWhile(() => total <= drainLimit),
@@ -355,10 +357,11 @@ export const handler: Effect.Effect<
   )
   if (Option.isNone(body)) return respond(result(400, "malformed", { message: "the body could not be read" }))
   if (Option.isNone(body.value)) return respond(result(413, "too_large", { message: "the body is too large" }))
+  // Node hands header names over lower-cased already; `receive` normalizes whatever it is given.
   const answer = yield* edge.receive(name, {
     method: request.method,
     url: request.url,
-    headers: normalizeHeaders(request.headers),
+    headers: request.headers,
     rawBody: body.value.value
   })
   return respond(answer)

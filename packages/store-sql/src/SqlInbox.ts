@@ -18,7 +18,8 @@ import * as Crypto from "node:crypto"
 import { SqlClient } from "@effect/sql"
 import type { DeadLetter, Inbox as InboxPort, StoreError, Webhook } from "@tkbridge/core"
 import { Inbox } from "@tkbridge/core"
-import { Clock, Effect, Layer, Option } from "effect"
+import type { Scope } from "effect"
+import { Clock, Deferred, Effect, Layer, Option, Queue } from "effect"
 import { clearAttempts, recordAttempt, recordLetter } from "./internal/letters.ts"
 import {
   indexableKey,
@@ -90,144 +91,238 @@ const source = (connection: string, id: number): { kind: DeadLetter.Kind; connec
   key: String(id)
 })
 
-/** Builds the inbox over the current `SqlClient`. */
-export const make: Effect.Effect<InboxPort.InboxShape, never, SqlClient.SqlClient> = Effect.gen(function* () {
-  const sql = yield* SqlClient.SqlClient
+// Deliveries written in one statement at most.
+const maxBatch = 128
 
-  const insert = (input: {
-    readonly connection: string
-    readonly dedupeKey: string
-    readonly topic: string
-    readonly status: "pending" | "dead"
-    readonly occurredAt?: Date | undefined
-    readonly request: Webhook.WebhookRequest
-    readonly at: number
-    readonly lastError?: string | undefined
-  }) =>
-    Effect.gen(function* () {
-      const key = indexableKey(input.dedupeKey)
-      const inserted = yield* sql<{ id: number }>`INSERT INTO tkb_inbox
-          (connection, dedupe_key, topic, status, received_at, occurred_at, method, url, headers, body, last_error)
-        VALUES (${input.connection}, ${key}, ${safeText(input.topic.slice(0, 200))}, ${input.status}, ${input.at},
-          ${input.occurredAt?.getTime() ?? null}, ${safeText(input.request.method)}, ${safeText(input.request.url.slice(0, 2048))},
-          ${JSON.stringify(storedHeaders(input.request.headers))}, ${input.request.rawBody},
-          ${input.lastError === undefined ? null : safeText(input.lastError)})
-        ON CONFLICT (connection, dedupe_key) DO NOTHING
-        RETURNING id`
-      if (inserted.length > 0) return { id: Number(inserted[0]!.id), duplicate: false }
-      const existing = yield* sql<{ id: number }>`SELECT id FROM tkb_inbox
-        WHERE connection = ${input.connection} AND dedupe_key = ${key}`
-      if (existing.length === 0) return yield* invariant("inbox.record", "the conflicting entry disappeared")
-      return { id: Number(existing[0]!.id), duplicate: true }
+// Resumes after the I/O callbacks of the current event-loop turn (`setImmediate`), not before them
+// as a microtask would.
+const afterPendingIo: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
+/** Builds the inbox over the current `SqlClient`; its group-commit writer lives as long as the scope. */
+export const make: Effect.Effect<InboxPort.InboxShape, never, SqlClient.SqlClient | Scope.Scope> = Effect.gen(
+  function* () {
+    const sql = yield* SqlClient.SqlClient
+
+    interface Row {
+      readonly connection: string
+      readonly dedupeKey: string
+      readonly topic: string
+      readonly status: "pending" | "dead"
+      readonly occurredAt?: Date | undefined
+      readonly request: Webhook.WebhookRequest
+      readonly at: number
+      readonly lastError?: string | undefined
+    }
+
+    const columns = (row: Row) => ({
+      connection: row.connection,
+      dedupe_key: indexableKey(row.dedupeKey),
+      topic: safeText(row.topic.slice(0, 200)),
+      status: row.status,
+      received_at: row.at,
+      occurred_at: row.occurredAt?.getTime() ?? null,
+      method: safeText(row.request.method),
+      url: safeText(row.request.url.slice(0, 2048)),
+      headers: JSON.stringify(storedHeaders(row.request.headers)),
+      body: row.request.rawBody,
+      last_error: row.lastError === undefined ? null : safeText(row.lastError)
     })
 
-  const record: InboxPort.InboxShape["record"] = (input) =>
-    Effect.gen(function* () {
-      const at = yield* Clock.currentTimeMillis
-      return yield* insert({
-        connection: input.connection,
-        dedupeKey: input.delivery.dedupeKey,
-        topic: input.delivery.topic,
-        status: "pending",
-        occurredAt: input.delivery.occurredAt,
-        request: input.request,
-        at
+    /**
+     * Inserts rows with one multi-row `INSERT … ON CONFLICT DO NOTHING`; each row's answer is the new
+     * entry, or the one that already held its key (also when a key repeats within the rows).
+     */
+    const insertAll = (rows: ReadonlyArray<Row>) =>
+      Effect.gen(function* () {
+        const values = rows.map(columns)
+        const inserted = yield* sql<{ id: number; connection: string; dedupe_key: string }>`INSERT INTO tkb_inbox
+        ${sql.insert(values)}
+        ON CONFLICT (connection, dedupe_key) DO NOTHING
+        RETURNING id, connection, dedupe_key`
+        const fresh = new Map(inserted.map((r) => [`${r.connection}\u0000${r.dedupe_key}`, Number(r.id)]))
+        const keyOf = (v: (typeof values)[number]) => `${v.connection}\u0000${v.dedupe_key}`
+        const missing = values.filter((v) => !fresh.has(keyOf(v)))
+        const existing = new Map<string, number>()
+        for (const connection of new Set(missing.map((v) => v.connection))) {
+          const keys = [...new Set(missing.filter((v) => v.connection === connection).map((v) => v.dedupe_key))]
+          const found = yield* sql<{ id: number; dedupe_key: string }>`SELECT id, dedupe_key FROM tkb_inbox
+          WHERE connection = ${connection} AND ${sql.in("dedupe_key", keys)}`
+          for (const r of found) existing.set(`${connection}\u0000${r.dedupe_key}`, Number(r.id))
+        }
+        const claimed = new Set<string>()
+        const answers: Array<InboxPort.Recorded> = []
+        for (const v of values) {
+          const key = keyOf(v)
+          const id = fresh.get(key)
+          if (id !== undefined && !claimed.has(key)) {
+            claimed.add(key)
+            answers.push({ id, duplicate: false })
+            continue
+          }
+          const other = id ?? existing.get(key)
+          if (other === undefined) return yield* invariant("inbox.record", "the conflicting entry disappeared")
+          answers.push({ id: other, duplicate: true })
+        }
+        return answers
       })
-    }).pipe(storeErrors("inbox.record"))
 
-  const recordMalformed: InboxPort.InboxShape["recordMalformed"] = (input) =>
-    Effect.gen(function* () {
-      const at = yield* Clock.currentTimeMillis
-      const digest = Crypto.createHash("sha256").update(input.request.rawBody).digest("hex")
-      const recorded = yield* insert({
-        connection: input.connection,
-        dedupeKey: `malformed:${digest}`,
-        topic: "(malformed)",
-        status: "dead",
-        request: input.request,
-        at,
-        lastError: input.message.slice(0, 2000)
-      })
-      if (recorded.duplicate) {
-        const letter = yield* sql<{ id: number }>`SELECT id FROM tkb_dead_letters
-          WHERE kind = 'inbox' AND connection = ${input.connection} AND source_key = ${String(recorded.id)}`
-        if (letter.length > 0) return { ...recorded, deadLetter: Number(letter[0]!.id) }
-      }
-      const deadLetter = yield* recordLetter(
-        sql,
-        source(input.connection, recorded.id),
-        { reason: "malformed_payload", message: input.message.slice(0, 2000) },
-        at
+    const insert = (row: Row) => Effect.map(insertAll([row]), (answers) => answers[0]!)
+
+    // Group commit: deliveries arriving while a write is in flight are stored together in the next
+    // statement, so under load one commit (one fsync on SQLite) covers many deliveries. Nothing waits
+    // for a batch to fill: an idle inbox writes each delivery at once.
+    type Pending = { readonly row: Row; readonly done: Deferred.Deferred<InboxPort.Recorded, StoreError.StoreError> }
+    const queue = yield* Queue.unbounded<Pending>()
+    yield* Effect.addFinalizer(() => Queue.shutdown(queue))
+    const writeBatch = (batch: ReadonlyArray<Pending>) =>
+      insertAll(batch.map((p) => p.row)).pipe(
+        storeErrors("inbox.record"),
+        Effect.matchCauseEffect({
+          onSuccess: (answers) =>
+            Effect.forEach(batch, (p, i) => Deferred.succeed(p.done, answers[i]!), { discard: true }),
+          onFailure: (cause) =>
+            batch.length > 1
+              ? // One bad row must not fail the others: store them one by one.
+                Effect.forEach(
+                  batch,
+                  (p) =>
+                    insert(p.row).pipe(
+                      storeErrors("inbox.record"),
+                      Effect.exit,
+                      Effect.flatMap((exit) => Deferred.done(p.done, exit))
+                    ),
+                  { discard: true }
+                )
+              : Effect.forEach(batch, (p) => Deferred.failCause(p.done, cause), { discard: true })
+        })
       )
-      return { ...recorded, deadLetter }
-    }).pipe(sql.withTransaction, storeErrors("inbox.recordMalformed"))
-
-  const get: InboxPort.InboxShape["get"] = (id) =>
-    sql<InboxRow>`SELECT * FROM tkb_inbox WHERE id = ${id}`.pipe(
-      Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toEntry)),
-      storeErrors("inbox.get")
+    yield* Queue.take(queue).pipe(
+      // Let the deliveries whose bytes already arrived (this turn of the event loop) join the batch.
+      Effect.zipLeft(afterPendingIo),
+      Effect.flatMap((first) =>
+        Effect.flatMap(Queue.takeUpTo(queue, maxBatch - 1), (rest) => writeBatch([first, ...rest]))
+      ),
+      Effect.forever,
+      Effect.interruptible,
+      Effect.forkScoped
     )
 
-  const process: InboxPort.InboxShape["process"] = <A, E, R>(
-    id: number,
-    apply: (entry: InboxPort.InboxEntry) => Effect.Effect<A, E, R>
-  ) =>
-    Effect.gen(function* () {
-      const at = yield* Clock.currentTimeMillis
-      const claimed = yield* sql<InboxRow>`UPDATE tkb_inbox SET status = 'done', processed_at = ${at}, last_error = NULL
-        WHERE id = ${id} AND status = 'pending' RETURNING *`
-      if (claimed.length === 0) {
-        const found = yield* sql<{ status: InboxPort.Status }>`SELECT status FROM tkb_inbox WHERE id = ${id}`
-        const status = found[0]?.status
-        return {
-          _tag: "Skipped",
-          status: status === undefined ? "missing" : status === "dead" ? "dead" : "done"
-        } satisfies InboxPort.ProcessOutcome<A>
-      }
-      const entry = toEntry(claimed[0]!)
-      if (entry.attempts > 0) yield* clearAttempts(sql, source(entry.connection, entry.id))
-      const value = yield* apply(entry)
-      return { _tag: "Applied", value, entry } satisfies InboxPort.ProcessOutcome<A>
-    }).pipe(sql.withTransaction, storeErrors("inbox.process")) as Effect.Effect<
-      InboxPort.ProcessOutcome<A>,
-      E | StoreError.StoreError,
-      R
-    >
+    const record: InboxPort.InboxShape["record"] = (input) =>
+      Effect.gen(function* () {
+        const at = yield* Clock.currentTimeMillis
+        const done = yield* Deferred.make<InboxPort.Recorded, StoreError.StoreError>()
+        yield* Queue.offer(queue, {
+          row: {
+            connection: input.connection,
+            dedupeKey: input.delivery.dedupeKey,
+            topic: input.delivery.topic,
+            status: "pending",
+            occurredAt: input.delivery.occurredAt,
+            request: input.request,
+            at
+          },
+          done
+        })
+        return yield* Deferred.await(done)
+      })
 
-  const fail: InboxPort.InboxShape["fail"] = (id, failure) =>
-    Effect.gen(function* () {
-      const at = yield* Clock.currentTimeMillis
-      const rows = yield* sql<{ connection: string }>`UPDATE tkb_inbox
+    const recordMalformed: InboxPort.InboxShape["recordMalformed"] = (input) =>
+      Effect.gen(function* () {
+        const at = yield* Clock.currentTimeMillis
+        const digest = Crypto.createHash("sha256").update(input.request.rawBody).digest("hex")
+        const recorded = yield* insert({
+          connection: input.connection,
+          dedupeKey: `malformed:${digest}`,
+          topic: "(malformed)",
+          status: "dead",
+          request: input.request,
+          at,
+          lastError: input.message.slice(0, 2000)
+        })
+        if (recorded.duplicate) {
+          const letter = yield* sql<{ id: number }>`SELECT id FROM tkb_dead_letters
+          WHERE kind = 'inbox' AND connection = ${input.connection} AND source_key = ${String(recorded.id)}`
+          if (letter.length > 0) return { ...recorded, deadLetter: Number(letter[0]!.id) }
+        }
+        const deadLetter = yield* recordLetter(
+          sql,
+          source(input.connection, recorded.id),
+          { reason: "malformed_payload", message: input.message.slice(0, 2000) },
+          at
+        )
+        return { ...recorded, deadLetter }
+      }).pipe(sql.withTransaction, storeErrors("inbox.recordMalformed"))
+
+    const get: InboxPort.InboxShape["get"] = (id) =>
+      sql<InboxRow>`SELECT * FROM tkb_inbox WHERE id = ${id}`.pipe(
+        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toEntry)),
+        storeErrors("inbox.get")
+      )
+
+    const process: InboxPort.InboxShape["process"] = <A, E, R>(
+      id: number,
+      apply: (entry: InboxPort.InboxEntry) => Effect.Effect<A, E, R>
+    ) =>
+      Effect.gen(function* () {
+        const at = yield* Clock.currentTimeMillis
+        const claimed =
+          yield* sql<InboxRow>`UPDATE tkb_inbox SET status = 'done', processed_at = ${at}, last_error = NULL
+        WHERE id = ${id} AND status = 'pending' RETURNING *`
+        if (claimed.length === 0) {
+          const found = yield* sql<{ status: InboxPort.Status }>`SELECT status FROM tkb_inbox WHERE id = ${id}`
+          const status = found[0]?.status
+          return {
+            _tag: "Skipped",
+            status: status === undefined ? "missing" : status === "dead" ? "dead" : "done"
+          } satisfies InboxPort.ProcessOutcome<A>
+        }
+        const entry = toEntry(claimed[0]!)
+        if (entry.attempts > 0) yield* clearAttempts(sql, source(entry.connection, entry.id))
+        const value = yield* apply(entry)
+        return { _tag: "Applied", value, entry } satisfies InboxPort.ProcessOutcome<A>
+      }).pipe(sql.withTransaction, storeErrors("inbox.process")) as Effect.Effect<
+        InboxPort.ProcessOutcome<A>,
+        E | StoreError.StoreError,
+        R
+      >
+
+    const fail: InboxPort.InboxShape["fail"] = (id, failure) =>
+      Effect.gen(function* () {
+        const at = yield* Clock.currentTimeMillis
+        const rows = yield* sql<{ connection: string }>`UPDATE tkb_inbox
         SET attempts = attempts + 1, next_attempt_at = ${failure.retryAt.getTime()}, last_error = ${safeText(failure.message.slice(0, 2000))}
         WHERE id = ${id} AND status = 'pending' RETURNING connection`
-      if (rows.length === 0) return
-      yield* recordAttempt(sql, source(rows[0]!.connection, id), {
-        at,
-        message: failure.message,
-        error: failure.error,
-        exchange: failure.exchange
-      })
-    }).pipe(sql.withTransaction, storeErrors("inbox.fail"))
+        if (rows.length === 0) return
+        yield* recordAttempt(sql, source(rows[0]!.connection, id), {
+          at,
+          message: failure.message,
+          error: failure.error,
+          exchange: failure.exchange
+        })
+      }).pipe(sql.withTransaction, storeErrors("inbox.fail"))
 
-  const deadLetter: InboxPort.InboxShape["deadLetter"] = (id, failure) =>
-    Effect.gen(function* () {
-      const at = yield* Clock.currentTimeMillis
-      const rows = yield* sql<{ connection: string }>`UPDATE tkb_inbox
+    const deadLetter: InboxPort.InboxShape["deadLetter"] = (id, failure) =>
+      Effect.gen(function* () {
+        const at = yield* Clock.currentTimeMillis
+        const rows = yield* sql<{ connection: string }>`UPDATE tkb_inbox
         SET status = 'dead', last_error = ${safeText(failure.message.slice(0, 2000))}
         WHERE id = ${id} AND status IN ('pending', 'dead') RETURNING connection`
-      if (rows.length === 0) {
-        return yield* invariant("inbox.deadLetter", `inbox entry ${id} is already applied or does not exist`)
-      }
-      return yield* recordLetter(sql, source(rows[0]!.connection, id), failure, at)
-    }).pipe(sql.withTransaction, storeErrors("inbox.deadLetter"))
+        if (rows.length === 0) {
+          return yield* invariant("inbox.deadLetter", `inbox entry ${id} is already applied or does not exist`)
+        }
+        return yield* recordLetter(sql, source(rows[0]!.connection, id), failure, at)
+      }).pipe(sql.withTransaction, storeErrors("inbox.deadLetter"))
 
-  const pending: InboxPort.InboxShape["pending"] = (query) =>
-    sql<{
-      id: number
-      connection: string
-      attempts: number
-      received_at: number
-    }>`SELECT id, connection, attempts, received_at
+    const pending: InboxPort.InboxShape["pending"] = (query) =>
+      sql<{
+        id: number
+        connection: string
+        attempts: number
+        received_at: number
+      }>`SELECT id, connection, attempts, received_at
       FROM tkb_inbox
       WHERE status = 'pending' AND ${sql.and([
         sql`next_attempt_at <= ${query.dueAt.getTime()}`,
@@ -235,53 +330,54 @@ export const make: Effect.Effect<InboxPort.InboxShape, never, SqlClient.SqlClien
         ...(query.receivedBefore !== undefined ? [sql`received_at <= ${query.receivedBefore.getTime()}`] : [])
       ])}
       ORDER BY id LIMIT ${Math.max(1, Math.floor(query.limit ?? 100))}`.pipe(
-      Effect.map((rows) =>
-        rows.map((r) => ({
-          id: Number(r.id),
-          connection: r.connection,
-          attempts: Number(r.attempts),
-          receivedAt: new Date(Number(r.received_at))
-        }))
-      ),
-      storeErrors("inbox.pending")
-    )
+        Effect.map((rows) =>
+          rows.map((r) => ({
+            id: Number(r.id),
+            connection: r.connection,
+            attempts: Number(r.attempts),
+            receivedAt: new Date(Number(r.received_at))
+          }))
+        ),
+        storeErrors("inbox.pending")
+      )
 
-  const advance: InboxPort.InboxShape["advance"] = (connection, entity, updatedAt) =>
-    Effect.gen(function* () {
-      const at = yield* Clock.currentTimeMillis
-      const rows = yield* sql<{
-        entity: string
-      }>`INSERT INTO tkb_entity_clock (connection, entity, updated_at, applied_at)
+    const advance: InboxPort.InboxShape["advance"] = (connection, entity, updatedAt) =>
+      Effect.gen(function* () {
+        const at = yield* Clock.currentTimeMillis
+        const rows = yield* sql<{
+          entity: string
+        }>`INSERT INTO tkb_entity_clock (connection, entity, updated_at, applied_at)
         VALUES (${connection}, ${indexableKey(entity)}, ${updatedAt.getTime()}, ${at})
         ON CONFLICT (connection, entity) DO UPDATE SET updated_at = excluded.updated_at, applied_at = excluded.applied_at
         WHERE tkb_entity_clock.updated_at <= excluded.updated_at
         RETURNING entity`
-      return rows.length > 0
-    }).pipe(storeErrors("inbox.advance"))
+        return rows.length > 0
+      }).pipe(storeErrors("inbox.advance"))
 
-  const depth: InboxPort.InboxShape["depth"] = sql<{
-    connection: string
-    pending: number
-    dead: number
-  }>`SELECT connection,
+    const depth: InboxPort.InboxShape["depth"] = sql<{
+      connection: string
+      pending: number
+      dead: number
+    }>`SELECT connection,
       SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending,
       SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END) AS dead
     FROM tkb_inbox WHERE status <> 'done' GROUP BY connection ORDER BY connection`.pipe(
-    Effect.map((rows) =>
-      rows.map((r) => ({ connection: r.connection, pending: Number(r.pending), dead: Number(r.dead) }))
-    ),
-    storeErrors("inbox.depth")
-  )
-
-  const prune: InboxPort.InboxShape["prune"] = (doneBefore) =>
-    sql<{ id: number }>`DELETE FROM tkb_inbox WHERE status = 'done' AND processed_at < ${doneBefore.getTime()}
-      RETURNING id`.pipe(
-      Effect.map((rows) => rows.length),
-      storeErrors("inbox.prune")
+      Effect.map((rows) =>
+        rows.map((r) => ({ connection: r.connection, pending: Number(r.pending), dead: Number(r.dead) }))
+      ),
+      storeErrors("inbox.depth")
     )
 
-  return { record, recordMalformed, get, process, fail, deadLetter, pending, advance, depth, prune }
-})
+    const prune: InboxPort.InboxShape["prune"] = (doneBefore) =>
+      sql<{ id: number }>`DELETE FROM tkb_inbox WHERE status = 'done' AND processed_at < ${doneBefore.getTime()}
+      RETURNING id`.pipe(
+        Effect.map((rows) => rows.length),
+        storeErrors("inbox.prune")
+      )
+
+    return { record, recordMalformed, get, process, fail, deadLetter, pending, advance, depth, prune }
+  }
+)
 
 /** The inbox as a layer over the current `SqlClient`. */
-export const layer: Layer.Layer<Inbox.Inbox, never, SqlClient.SqlClient> = Layer.effect(Inbox.Inbox, make)
+export const layer: Layer.Layer<Inbox.Inbox, never, SqlClient.SqlClient> = Layer.scoped(Inbox.Inbox, make)
