@@ -94,28 +94,53 @@ export const scrub = (text: string, secrets: ReadonlyArray<Redacted.Redacted<str
   let out = text
   for (const s of secrets) {
     const v = reveal(s)
-    if (v.length >= 4) out = out.split(v).join("***")
-    const encoded = encodeURIComponent(v)
-    if (encoded !== v && encoded.length >= 4) out = out.split(encoded).join("***")
+    if (v.length < 4) continue
+    // The value as it is, URL-encoded (query strings, form bodies) and JSON-escaped (bodies).
+    for (const form of new Set([v, encodeURIComponent(v), JSON.stringify(v).slice(1, -1)])) {
+      out = out.split(form).join("***")
+    }
   }
   return out
 }
 
-/** Redacts secret-looking keys in a JSON text; non-JSON text is returned unchanged. */
+// A JSON member `"key": value` whose value is a string or a number.
+const jsonMember = /"((?:[^"\\]|\\.)*)"(\s*:\s*)("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g
+
+/**
+ * Redacts the values of secret-looking keys in a JSON text. The rest of the text is left exactly as
+ * it was — spacing, key order and 64-bit numeric ids that a parse and re-serialize would round —
+ * because the exchange is what an operator compares with the platform's logs. Text that does not
+ * look like JSON is returned unchanged.
+ */
 export const redactJson = (text: string): string => {
   if (text.length === 0) return text
   const first = text.trimStart()[0]
   if (first !== "{" && first !== "[") return text
-  try {
-    return JSON.stringify(JSON.parse(text), (key, value) =>
-      key !== "" && secretKey.test(key) && (typeof value === "string" || typeof value === "number") ? "***" : value
-    )
-  } catch {
-    return text
+  return text.replace(jsonMember, (member, key: string, separator: string) =>
+    secretKey.test(key) ? `"${key}"${separator}"***"` : member
+  )
+}
+
+/** Redacts secret-looking fields of an `application/x-www-form-urlencoded` text (OAuth token requests). */
+export const redactForm = (text: string, secretNames: ReadonlySet<string> = new Set(defaultSecretParams)): string => {
+  if (!text.includes("=")) return text
+  const params = new URLSearchParams(text)
+  let changed = false
+  for (const key of new Set(params.keys())) {
+    if (secretNames.has(key) || secretKey.test(key)) {
+      params.set(key, "***")
+      changed = true
+    }
   }
+  return changed ? params.toString().replace(/%2A%2A%2A/g, "***") : text
 }
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+
+const isForm = (request: HttpClientRequest.HttpClientRequest): boolean => {
+  const type = request.body._tag === "Uint8Array" || request.body._tag === "Raw" ? request.body.contentType : ""
+  return (type || request.headers["content-type"] || "").includes("application/x-www-form-urlencoded")
+}
 
 const requestBodyText = (request: HttpClientRequest.HttpClientRequest): string | undefined => {
   const body = request.body
@@ -150,8 +175,10 @@ export const make = (options: HttpOptions = {}): Effect.Effect<ConnectorHttpClie
       try {
         const u = new URL(url)
         for (const key of [...u.searchParams.keys()]) {
-          if (secretParams.has(key)) u.searchParams.set(key, "***")
+          if (secretParams.has(key) || secretKey.test(key)) u.searchParams.set(key, "***")
         }
+        if (u.password !== "") u.password = "***"
+        if (u.username !== "") u.username = "***"
         return redact(u.toString().replace(/%2A%2A%2A/g, "***"), extra)
       } catch {
         return redact(url, extra)
@@ -164,7 +191,10 @@ export const make = (options: HttpOptions = {}): Effect.Effect<ConnectorHttpClie
         parts.push("-H", shellQuote(`${name}: ${secretHeaders.has(name.toLowerCase()) ? "***" : redact(value, extra)}`))
       }
       const body = requestBodyText(request)
-      if (body !== undefined) parts.push("--data-raw", shellQuote(redact(redactJson(body), extra)))
+      if (body !== undefined) {
+        const shown = isForm(request) ? redactForm(body, secretParams) : redactJson(body)
+        parts.push("--data-raw", shellQuote(redact(shown, extra)))
+      }
       return parts.join(" ")
     }
 
@@ -181,9 +211,10 @@ export const make = (options: HttpOptions = {}): Effect.Effect<ConnectorHttpClie
         const started = yield* Clock.currentTimeMillis
         const callTimeout = sendOptions.timeout === undefined ? timeout : Duration.decode(sendOptions.timeout)
         const base = { method: request.method, url, curl }
+        // Failure messages can quote the URL; they get the redacted one.
         const transient = (message: string) =>
           new Transient({
-            message: redact(message, extra),
+            message: redact(message.split(fullUrl).join(url), extra),
             connection: options.connection,
             exchange: new HttpExchange({ ...base })
           })
@@ -203,9 +234,14 @@ export const make = (options: HttpOptions = {}): Effect.Effect<ConnectorHttpClie
           Effect.catchTag("ResponseError", (e) => Effect.fail(transient(`reading the response failed: ${e.message}`)))
         )
         const ended = yield* Clock.currentTimeMillis
+        yield* Effect.annotateCurrentSpan("http.status_code", response.status)
         const headers: Record<string, string> = {}
         for (const [k, v] of Object.entries(response.headers)) {
-          headers[k] = secretHeaders.has(k.toLowerCase()) ? "***" : v
+          headers[k] = secretHeaders.has(k.toLowerCase())
+            ? "***"
+            : /^https?:\/\//.test(v)
+              ? redactUrl(v, extra)
+              : redact(v, extra)
         }
         const shownBody = redact(redactJson(text), extra)
         const exchange = new HttpExchange({
@@ -225,7 +261,12 @@ export const make = (options: HttpOptions = {}): Effect.Effect<ConnectorHttpClie
       }).pipe(
         Effect.scoped,
         Effect.withSpan("tkbridge.http", {
-          attributes: { "http.method": request.method, "tkbridge.connection": options.connection ?? "" }
+          attributes: {
+            "http.method": request.method,
+            "tkbridge.connection": options.connection ?? "",
+            // The path only: queries carry signatures and, on some platforms, tokens.
+            "url.path": Option.match(HttpClientRequest.toUrl(request), { onNone: () => "", onSome: (u) => u.pathname })
+          }
         })
       )
 

@@ -17,7 +17,7 @@ const piiKey =
 
 const emailPattern = /[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}/gi
 // Only international-looking numbers (+44 …): bare digit runs are platform ids.
-const phonePattern = /\(?\+\d{1,3}\)?[\d\s-]{6,}\d/g
+const phonePattern = /\+\d[\d\s().-]{6,}\d/g
 
 /**
  * True when a key names personal data (case-insensitive; `snake_case` and `camelCase` both match).
