@@ -2,23 +2,27 @@
  * SqlLedger: the ledger port (`@tkbridge/core` `Ledger`) on SQLite and PostgreSQL, one code path.
  *
  * How it keeps the pool from overselling:
- * - a reservation is one guarded `UPDATE tkb_items SET reserved = reserved + n WHERE item = ? AND
- *   on_hand - reserved >= n` per item, inside the transaction that inserted the order's lines; any
- *   item falling short fails the whole order and rolls everything back (all lines or none). There is
- *   no read-then-write: on PostgreSQL a second writer waits for the row and re-checks the guard
- *   against the committed value; on SQLite there is one writer;
- * - every transaction starts with a write (insert-first idempotency keys), locks item rows in item
- *   order and stock rows in (item, location) order, so concurrent orders cannot deadlock each other;
- *   PostgreSQL deadlocks/serialization failures (40P01, 40001) and SQLite busy errors are retried;
+ * - the decision is a guarded `UPDATE tkb_items SET reserved = reserved + n … WHERE on_hand -
+ *   reserved >= n` inside the transaction that inserted the order's lines; an order any of whose
+ *   items falls short takes nothing and keeps no line (all lines or none). There is no
+ *   read-then-write: on PostgreSQL a second writer waits for the row and re-checks the guard against
+ *   the committed value; on SQLite there is one writer;
+ * - order lines are inserted first (`ON CONFLICT DO NOTHING`): the line key is the idempotency key,
+ *   so a redelivered order reserves once, even when both deliveries race;
+ * - item rows are locked in item order and stock rows in (item, location) order by every writer, so
+ *   writers queue instead of deadlocking; PostgreSQL deadlocks/serialization failures (40P01, 40001)
+ *   and SQLite busy errors are retried;
  * - `CHECK` constraints are the backstop: no counter below zero, reserved never above on hand plus
  *   the shortfall a physical reading recorded.
  *
  * A mutation called inside the caller's `sql.withTransaction` runs as a savepoint of it, so the
- * caller's outbox rows commit or roll back with the stock change. Called on its own, the mutation
- * gets its own transaction; on SQLite concurrent calls share one (group commit: each call still runs
- * in its own savepoint and is all-or-nothing, and everyone's result is released only after the one
- * durable `synchronous=FULL` commit), which is what lets one SQLite file take thousands of
- * reservations a second.
+ * caller's outbox rows commit or roll back with the stock change. Called on its own, it joins a
+ * shared transaction (group commit): every write on SQLite, reservations on PostgreSQL. Reservations
+ * waiting together are processed as a set — one listing read, one insert of lines, one guarded
+ * `UPDATE … FROM (VALUES …)` per wave of orders that share no item, one insert of movements — and
+ * each caller's answer is released only after the one durable commit (`synchronous=FULL` on
+ * SQLite). Per order that is a fraction of a statement, which is what lets one SQLite file or one
+ * PostgreSQL connection take thousands of reservations a second.
  *
  * @since 0.1.0
  */
@@ -50,8 +54,9 @@ export interface SqlLedgerOptions {
   /** Most writes per shared transaction (default 256). */
   readonly maxBatch?: number | undefined
   /**
-   * Shared transactions in flight at once (default 1 on SQLite, which has one writer; 2 on
-   * PostgreSQL). Each holds a connection while it runs.
+   * Shared transactions in flight at once on PostgreSQL (default 1; SQLite has one writer). More
+   * workers split the waiting callers into smaller batches, which only pays when callers far
+   * outnumber them. Each holds a connection while it runs.
    */
   readonly batchWorkers?: number | undefined
   /** Attempts after a deadlock, serialization failure or busy database (default 10). */
@@ -99,6 +104,9 @@ interface LineItemRow {
 }
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+/** Distinct line ids, sorted: updates return one row per component of a line. */
+const lineIdsOf = (rows: ReadonlyArray<{ readonly line_id: string }>) =>
+  [...new Set(rows.map((r) => r.line_id))].sort(byString)
 const chunk = <A>(xs: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> => {
   const out: Array<ReadonlyArray<A>> = []
   for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size))
@@ -160,7 +168,7 @@ export const make = (
     const dialect = sql.onDialectOrElse({ sqlite: () => "sqlite" as const, orElse: () => "other" as const })
     const groupCommit = options.groupCommit ?? true
     const maxBatch = Math.max(1, options.maxBatch ?? 256)
-    const batchWorkers = dialect === "sqlite" ? 1 : Math.max(1, options.batchWorkers ?? 2)
+    const batchWorkers = dialect === "sqlite" ? 1 : Math.max(1, options.batchWorkers ?? 1)
     const retryPolicy = Schedule.exponential("2 millis", 2).pipe(
       Schedule.union(Schedule.spaced("100 millis")),
       Schedule.jittered,
@@ -205,12 +213,13 @@ export const make = (
         const first = group[0]!
         if (first._tag === "job") return Effect.map(Effect.exit(sql.withTransaction(first.job)), (e) => [e])
         const requests = group.map((p) => (p as Extract<Pending, { _tag: "reserve" }>).request)
+        const toExits = (out: ReadonlyArray<Either.Either<Ledger.ReserveResult, ReserveError>>) =>
+          out.map((e): Exit.Exit<unknown, unknown> => (Either.isRight(e) ? Exit.succeed(e.right) : Exit.fail(e.left)))
+        // A group that is the whole batch needs no savepoint of its own: a storage failure fails
+        // (and rolls back) the batch's transaction, and every caller in it gets that failure.
+        if (groups.length === 1) return Effect.map(reserveBatch(requests), toExits)
         return Effect.map(Effect.exit(sql.withTransaction(reserveBatch(requests))), (exit) =>
-          Exit.isSuccess(exit)
-            ? exit.value.map(
-                (e): Exit.Exit<unknown, unknown> => (Either.isRight(e) ? Exit.succeed(e.right) : Exit.fail(e.left))
-              )
-            : group.map(() => exit as Exit.Exit<unknown, unknown>)
+          Exit.isSuccess(exit) ? toExits(exit.value) : group.map(() => exit as Exit.Exit<unknown, unknown>)
         )
       }
       return sql.withTransaction(Effect.zipRight(writeLock, Effect.forEach(groups, runGroup))).pipe(
@@ -372,13 +381,13 @@ export const make = (
     const lineStates = (connection: string, orderId: string) =>
       sql<LineState>`
         SELECT line_id, qty, state, released_reason, expires_at, returned FROM tkb_reservations
-        WHERE connection = ${connection} AND order_id = ${orderId}`
+        WHERE connection = ${connection} AND order_id = ${orderId} AND seq = 0`
 
     const lineItems = (connection: string, orderId: string, lineIds: ReadonlyArray<string>) =>
       lineIds.length === 0
         ? Effect.succeed<ReadonlyArray<LineItemRow>>([])
         : sql<LineItemRow>`
-            SELECT line_id, item, qty, location FROM tkb_reservation_items
+            SELECT line_id, item, item_qty AS qty, location FROM tkb_reservations
             WHERE connection = ${connection} AND order_id = ${orderId} AND line_id IN ${sql.in(lineIds)}`
 
     const readReservations = (connection: string, orderId: string, lineIds?: ReadonlyArray<string>) =>
@@ -391,10 +400,8 @@ export const make = (
           item: string
           qty: number
         }>`
-          SELECT r.line_id, r.state, r.expires_at, r.created_at, i.item, i.qty
-          FROM tkb_reservations r JOIN tkb_reservation_items i
-            ON i.connection = r.connection AND i.order_id = r.order_id AND i.line_id = r.line_id
-          WHERE r.connection = ${connection} AND r.order_id = ${orderId}`,
+          SELECT line_id, state, expires_at, created_at, item, item_qty AS qty FROM tkb_reservations
+          WHERE connection = ${connection} AND order_id = ${orderId}`,
         (rows) =>
           rows
             .filter((r) => lineIds === undefined || lineIds.includes(r.line_id))
@@ -766,44 +773,71 @@ export const make = (
           for (const l of r.lines) skus.add(l.externalSku)
           skusBy.set(r.input.connection, skus)
         }
-        // The same read brings, for every component item, the listings that contain it: the
-        // listings a reservation of that item makes the pusher recompute.
+        // One read brings what each SKU is made of and, for every component item, the listings that
+        // contain it (what a reservation of that item makes the pusher recompute). On PostgreSQL it
+        // also locks the items, in item order, before anything is written: concurrent writers lock
+        // in the same order, so they queue instead of deadlocking.
         const known = new Map<string, { manual: boolean; components: Array<Pairing.PairComponent> }>()
         const affected = new Map<string, Map<string, ListingRef>>()
+        const total = [...skusBy.values()].reduce((n, set) => n + set.size, 0)
+        const lockHere = dialect !== "sqlite" && total <= 400
+        const queries =
+          total <= 400
+            ? [[...skusBy].map(([connection, skus]) => ({ connection, skus: [...skus] }))]
+            : [...skusBy].flatMap(([connection, skus]) =>
+                chunk([...skus], 400).map((part) => [{ connection, skus: part }])
+              )
+        const locked = new Set<string>()
+        for (const q of queries) {
+          const where = sql.or(
+            q.map((g) => sql`(c.connection = ${g.connection} AND c.external_sku IN ${sql.in(g.skus)})`)
+          )
+          const rows = yield* sql<{
+            connection: string
+            external_sku: string
+            item: string
+            qty: number
+            in_connection: string | null
+            in_sku: string | null
+          }>`
+            SELECT c.connection, c.external_sku, c.item, c.qty, x.connection AS in_connection, x.external_sku AS in_sku
+            FROM tkb_listing_components c
+              JOIN tkb_items i ON i.item = c.item
+              LEFT JOIN tkb_listing_components x ON x.item = c.item
+            WHERE ${where}
+            ORDER BY c.item ${lockHere ? sql.literal("FOR UPDATE OF i") : sql.literal("")}`
+          for (const row of rows) {
+            const key = `${row.connection}\u0000${row.external_sku}`
+            let entry = known.get(key)
+            if (entry === undefined) {
+              entry = { manual: false, components: [] }
+              known.set(key, entry)
+            }
+            const item = row.item
+            if (!entry.components.some((c) => c.item === item)) entry.components.push({ item, qty: row.qty })
+            if (lockHere) locked.add(item)
+            if (row.in_connection !== null && row.in_sku !== null) {
+              const refs = affected.get(item) ?? new Map<string, ListingRef>()
+              refs.set(`${row.in_connection}\u0000${row.in_sku}`, {
+                connection: row.in_connection,
+                externalSku: row.in_sku
+              })
+              affected.set(item, refs)
+            }
+          }
+        }
+        // SKUs without components: unpaired listings (a person's "unpaired" sticks) or unknown ones.
         for (const [connection, skus] of skusBy) {
-          for (const part of chunk([...skus], 400)) {
-            const rows = yield* sql<{
-              external_sku: string
-              unpaired_reason: Pairing.UnpairedReason | null
-              item: string | null
-              qty: number | null
-              in_connection: string | null
-              in_sku: string | null
-            }>`
-              SELECT l.external_sku, l.unpaired_reason, c.item, c.qty,
-                x.connection AS in_connection, x.external_sku AS in_sku
-              FROM tkb_listings l
-                LEFT JOIN tkb_listing_components c ON c.connection = l.connection AND c.external_sku = l.external_sku
-                LEFT JOIN tkb_listing_components x ON x.item = c.item
-              WHERE l.connection = ${connection} AND l.external_sku IN ${sql.in(part)}`
+          const missing = [...skus].filter((sku) => !known.has(`${connection}\u0000${sku}`))
+          for (const part of chunk(missing, 400)) {
+            const rows = yield* sql<{ external_sku: string; unpaired_reason: Pairing.UnpairedReason | null }>`
+              SELECT external_sku, unpaired_reason FROM tkb_listings
+              WHERE connection = ${connection} AND external_sku IN ${sql.in(part)}`
             for (const row of rows) {
-              const key = `${connection}\u0000${row.external_sku}`
-              let entry = known.get(key)
-              if (entry === undefined) {
-                entry = { manual: row.unpaired_reason === "manual", components: [] }
-                known.set(key, entry)
-              }
-              if (row.item === null || row.qty === null) continue
-              const item = row.item
-              if (!entry.components.some((c) => c.item === item)) entry.components.push({ item, qty: row.qty })
-              if (row.in_connection !== null && row.in_sku !== null) {
-                const refs = affected.get(item) ?? new Map<string, ListingRef>()
-                refs.set(`${row.in_connection}\u0000${row.in_sku}`, {
-                  connection: row.in_connection,
-                  externalSku: row.in_sku
-                })
-                affected.set(item, refs)
-              }
+              known.set(`${connection}\u0000${row.external_sku}`, {
+                manual: row.unpaired_reason === "manual",
+                components: []
+              })
             }
           }
         }
@@ -889,26 +923,44 @@ export const make = (
         const candidates = plans.flatMap((p) =>
           p === undefined
             ? []
-            : p.resolved.map((r) => ({
-                connection: p.request.input.connection,
-                order_id: p.request.input.orderId,
-                line_id: r.line.lineId,
-                external_sku: r.line.externalSku,
-                qty: r.line.qty,
-                state: "held",
-                released_reason: null,
-                expires_at: p.request.input.expiresAt?.getTime() ?? null,
-                returned: 0,
-                created_at: p.request.at,
-                updated_at: p.request.at
-              }))
+            : p.resolved.flatMap((r) =>
+                r.components.map((c, seq) => ({
+                  connection: p.request.input.connection,
+                  order_id: p.request.input.orderId,
+                  line_id: r.line.lineId,
+                  seq,
+                  item: c.item,
+                  item_qty: c.qty * r.line.qty,
+                  location: null,
+                  external_sku: r.line.externalSku,
+                  qty: r.line.qty,
+                  state: "held",
+                  released_reason: null,
+                  expires_at: p.request.input.expiresAt?.getTime() ?? null,
+                  returned: 0,
+                  created_at: p.request.at,
+                  updated_at: p.request.at
+                }))
+              )
         )
         const claimed = new Set<string>()
-        for (const part of chunk(candidates, 300)) {
-          const rows = yield* sql<{ connection: string; order_id: string; line_id: string }>`
+        const extra: Array<{ connection: string; order_id: string; line_id: string; seq: number }> = []
+        for (const part of chunk(candidates, 200)) {
+          const rows = yield* sql<{ connection: string; order_id: string; line_id: string; seq: number }>`
             INSERT INTO tkb_reservations ${sql.insert(part)}
-            ON CONFLICT (connection, order_id, line_id) DO NOTHING RETURNING connection, order_id, line_id`
-          for (const r of rows) claimed.add(`${r.connection}\u0000${r.order_id}\u0000${r.line_id}`)
+            ON CONFLICT (connection, order_id, line_id, seq) DO NOTHING RETURNING connection, order_id, line_id, seq`
+          for (const r of rows) {
+            if (r.seq === 0) claimed.add(`${r.connection}\u0000${r.order_id}\u0000${r.line_id}`)
+            else extra.push(r)
+          }
+        }
+        // A known line whose pairing gained components since inserts its extra rows only: the line
+        // is a redelivery (its row 0 exists), so those rows go again.
+        for (const r of extra) {
+          if (claimed.has(`${r.connection}\u0000${r.order_id}\u0000${r.line_id}`)) continue
+          yield* sql`
+            DELETE FROM tkb_reservations
+            WHERE connection = ${r.connection} AND order_id = ${r.order_id} AND line_id = ${r.line_id} AND seq = ${r.seq}`
         }
 
         // 4. per order, in order: take its demand with the guarded update, or give it all back
@@ -918,15 +970,14 @@ export const make = (
           return { ...p, mine, demand: Pool.demand(mine.map((r) => ({ qty: r.line.qty, components: r.components }))) }
         })
         const items = [...new Set(work.flatMap((w) => w?.demand.map((d) => d.item) ?? []))].sort(byString)
-        if (dialect !== "sqlite" && items.length > 0) {
-          // Lock every row this batch will touch, in item order, before touching any: concurrent
-          // writers lock in the same order, so they queue instead of deadlocking.
+        const unlocked = items.filter((item) => !locked.has(item))
+        if (dialect !== "sqlite" && unlocked.length > 0 && !lockHere) {
+          // The listing read could not lock (several reads): lock here, still in item order.
           for (const part of chunk(items, 400)) {
             yield* sql`SELECT item FROM tkb_items WHERE item IN ${sql.in(part)} ORDER BY item FOR UPDATE`
           }
         }
         const moves: Array<MoveRow> = []
-        const itemRows: Array<Record<string, unknown>> = []
         const drop: Array<{ connection: string; orderId: string; lineIds: ReadonlyArray<string> }> = []
         const accepted: Array<{
           index: number
@@ -1020,14 +1071,6 @@ export const make = (
             const created: Array<Reservation.Reservation> = []
             for (const r of w.mine) {
               for (const c of r.components) {
-                itemRows.push({
-                  connection: input.connection,
-                  order_id: input.orderId,
-                  line_id: r.line.lineId,
-                  item: c.item,
-                  qty: c.qty * r.line.qty,
-                  location: null
-                })
                 created.push(
                   new Reservation.Reservation(
                     {
@@ -1056,7 +1099,6 @@ export const make = (
             DELETE FROM tkb_reservations
             WHERE connection = ${d.connection} AND order_id = ${d.orderId} AND line_id IN ${sql.in(d.lineIds)}`
         }
-        for (const part of chunk(itemRows, 400)) yield* sql`INSERT INTO tkb_reservation_items ${sql.insert(part)}`
         for (const p of [...persist.values()].sort(
           (a, b) => byString(a.connection, b.connection) || byString(a.sku, b.sku)
         )) {
@@ -1172,13 +1214,7 @@ export const make = (
               RETURNING line_id`
             const selected = selectLines(ref, yield* lineStates(ref.connection, ref.orderId))
             if (!Array.isArray(selected)) return yield* Effect.fail(selected as Ledger.UnknownOrder)
-            const dem = perItem(
-              yield* lineItems(
-                ref.connection,
-                ref.orderId,
-                reheld.map((r) => r.line_id)
-              )
-            )
+            const dem = perItem(yield* lineItems(ref.connection, ref.orderId, lineIdsOf(reheld)))
             const { moves, shortages } = yield* hold(dem, at, meta, "confirm", orderRef(ref.connection, ref.orderId))
             if (shortages.length > 0) {
               return yield* Effect.fail(
@@ -1187,7 +1223,7 @@ export const make = (
             }
             yield* insertMovements(moves)
             return {
-              lines: [...cleared, ...reheld].map((r) => r.line_id).sort(byString),
+              lines: lineIdsOf([...cleared, ...reheld]),
               changed: yield* changedFor(dem.map((d) => d.item))
             }
           })
@@ -1219,7 +1255,7 @@ export const make = (
                 })
               )
             }
-            const lineIds = committed.map((r) => r.line_id).sort(byString)
+            const lineIds = lineIdsOf(committed)
             const rows = yield* lineItems(input.connection, input.orderId, lineIds)
             const moves: Array<MoveRow> = []
             const reference = orderRef(input.connection, input.orderId)
@@ -1264,7 +1300,7 @@ export const make = (
                 WHERE item = ${d.item}`
               const from = parts[0]?.location ?? input.location ?? null
               yield* sql`
-                UPDATE tkb_reservation_items SET location = ${from}
+                UPDATE tkb_reservations SET location = ${from}
                 WHERE connection = ${input.connection} AND order_id = ${input.orderId}
                   AND item = ${d.item} AND line_id IN ${sql.in(lineIds)}`
             }
@@ -1294,7 +1330,7 @@ export const make = (
               const selected = selectLines(ref, yield* lineStates(ref.connection, ref.orderId))
               if (!Array.isArray(selected)) return yield* Effect.fail(selected as Ledger.UnknownOrder)
             }
-            const lineIds = released.map((r) => r.line_id).sort(byString)
+            const lineIds = lineIdsOf(released)
             const { moves, items } = yield* unhold(ref.connection, ref.orderId, lineIds, at, meta, "release")
             yield* insertMovements(moves)
             return { lines: lineIds, changed: yield* changedFor(items) }
@@ -1311,8 +1347,15 @@ export const make = (
                 updated_at = ${at}
               WHERE state = 'held' AND expires_at IS NOT NULL AND expires_at <= ${when.getTime()}
               RETURNING connection, order_id, line_id`
+            const seen = new Set<string>()
+            const lines = due.filter((r) => {
+              const key = `${r.connection}\u0000${r.order_id}\u0000${r.line_id}`
+              if (seen.has(key)) return false
+              seen.add(key)
+              return true
+            })
             const byOrder = new Map<string, { connection: string; orderId: string; lines: Array<string> }>()
-            for (const r of due) {
+            for (const r of lines) {
               const key = `${r.connection}\u0000${r.order_id}`
               const entry = byOrder.get(key)
               if (entry === undefined)
@@ -1329,7 +1372,7 @@ export const make = (
             }
             yield* insertMovements(moves)
             return {
-              expired: due
+              expired: lines
                 .map((r) => ({ connection: r.connection, orderId: r.order_id, lineId: r.line_id }))
                 .sort(
                   (a, b) =>

@@ -91,8 +91,7 @@ export const repair = (options: RepairOptions = {}): Effect.Effect<RepairReport,
         // Keep writers out while counting: PostgreSQL table locks (readers still pass); on SQLite a
         // first write takes the one writer lock.
         yield* sql.onDialectOrElse({
-          pg: () =>
-            sql`LOCK TABLE tkb_items, tkb_stock, tkb_reservations, tkb_reservation_items, tkb_movements IN EXCLUSIVE MODE`,
+          pg: () => sql`LOCK TABLE tkb_items, tkb_stock, tkb_reservations, tkb_movements IN EXCLUSIVE MODE`,
           orElse: () =>
             sql`INSERT INTO tkb_ledger_ops (op_key, at) VALUES ('repair', ${at}) ON CONFLICT (op_key) DO UPDATE SET at = excluded.at`
         })
@@ -100,11 +99,9 @@ export const repair = (options: RepairOptions = {}): Effect.Effect<RepairReport,
           SELECT item, on_hand, reserved, shortfall FROM tkb_items`
         const held = new Map(
           (yield* sql<{ item: string; qty: number }>`
-            SELECT ri.item, SUM(ri.qty) AS qty
-            FROM tkb_reservation_items ri JOIN tkb_reservations r
-              ON r.connection = ri.connection AND r.order_id = ri.order_id AND r.line_id = ri.line_id
-            WHERE r.state = 'held'
-            GROUP BY ri.item`).map((r) => [r.item, Number(r.qty)] as const)
+            SELECT item, SUM(item_qty) AS qty FROM tkb_reservations WHERE state = 'held' GROUP BY item`).map(
+            (r) => [r.item, Number(r.qty)] as const
+          )
         )
         const stockRows = yield* sql<{ item: string; location: string; on_hand: number }>`
           SELECT item, location, on_hand FROM tkb_stock`

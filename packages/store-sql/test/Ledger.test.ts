@@ -204,6 +204,16 @@ for (const impl of implementations) {
           expect(more.demand).toEqual([{ item: "LID", qty: 1 }])
           expect((yield* balance(ledger, "MUG")).held).toBe(2)
           expect((yield* ledger.reservations("tiktok-uk", "B1")).map((r) => r.item)).toEqual(["MUG", "LID"])
+          // The SKU is re-paired as a bundle; a late redelivery still reserves nothing more.
+          yield* ledger.pair("tiktok-uk", "TT-MUG", [
+            { item: "MUG", qty: 1 },
+            { item: "TEA", qty: 1 }
+          ])
+          yield* ledger.setStock([{ item: "TEA", location: "WH1", onHand: 5 }])
+          const late = yield* ledger.reserve(order("B1", ["1", "TT-MUG", 2]))
+          expect(late.outcome).toBe("duplicate")
+          expect(late.reservations.map((r) => [r.item, r.qty])).toEqual([["MUG", 2]])
+          expect((yield* balance(ledger, "TEA")).held).toBe(0)
         })
       )
     )

@@ -50,10 +50,8 @@ const race = (concurrency: number, options: Partial<SqlLedger.SqlLedgerOptions> 
       SELECT on_hand, reserved FROM tkb_items WHERE item = 'LAST'`
     expect(counters).toEqual({ on_hand: lastUnits, reserved: lastUnits })
     const [held] = yield* sql<{ lines: number; units: number; orders: number }>`
-      SELECT COUNT(*) AS lines, SUM(i.qty) AS units, COUNT(DISTINCT r.order_id) AS orders
-      FROM tkb_reservations r JOIN tkb_reservation_items i
-        ON i.connection = r.connection AND i.order_id = r.order_id AND i.line_id = r.line_id
-      WHERE r.state = 'held'`
+      SELECT COUNT(*) AS lines, SUM(item_qty) AS units, COUNT(DISTINCT order_id) AS orders
+      FROM tkb_reservations WHERE state = 'held'`
     expect([Number(held!.lines), Number(held!.units), Number(held!.orders)]).toEqual([lastUnits, lastUnits, lastUnits])
     const [moved] = yield* sql<{ n: number; total: number }>`
       SELECT COUNT(*) AS n, SUM(delta) AS total FROM tkb_movements WHERE kind = 'reserved'`

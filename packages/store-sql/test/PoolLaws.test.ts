@@ -51,7 +51,7 @@ const differential = (scenario: LedgerLaws.Scenario, ops: ReadonlyArray<LedgerLa
 const truncate = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   yield* sql`TRUNCATE tkb_items, tkb_stock, tkb_listings, tkb_listing_components, tkb_reservations,
-    tkb_reservation_items, tkb_movements, tkb_ledger_ops RESTART IDENTITY CASCADE`
+    tkb_movements, tkb_ledger_ops RESTART IDENTITY CASCADE`
 })
 
 describe("the SQL ledger keeps the pool's laws and agrees with the reference model", () => {

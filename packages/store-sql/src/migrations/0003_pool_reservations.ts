@@ -1,6 +1,11 @@
 /**
- * Migration 0003: reservations — one row per order line (the idempotency key: a redelivered line
- * inserts nothing) and one row per item the line consumes.
+ * Migration 0003: reservations — one row per item an order line consumes.
+ *
+ * A line consuming several items (a bundle) has one row per component, numbered by `seq`; the row
+ * with `seq = 0` is the line's idempotency key: a redelivered line conflicts on it and inserts
+ * nothing. Line-level columns (SKU, quantity, state, expiry, returns) are kept equal on every row
+ * of a line. The partial index serves the expiry sweep; the repair tool reads the whole table and
+ * needs none (an index per held item would cost every reservation for a rare report).
  *
  * @since 0.1.0
  */
@@ -8,7 +13,7 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 
-/** Creates `tkb_reservations` and `tkb_reservation_items`. */
+/** Creates `tkb_reservations`. */
 export const migration: Effect.Effect<void, SqlError, SqlClient.SqlClient> = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   yield* sql`
@@ -16,6 +21,10 @@ export const migration: Effect.Effect<void, SqlError, SqlClient.SqlClient> = Eff
       connection TEXT NOT NULL,
       order_id TEXT NOT NULL,
       line_id TEXT NOT NULL,
+      seq INTEGER NOT NULL CHECK (seq >= 0),
+      item TEXT NOT NULL,
+      item_qty INTEGER NOT NULL CHECK (item_qty > 0),
+      location TEXT,
       external_sku TEXT NOT NULL,
       qty INTEGER NOT NULL CHECK (qty > 0),
       state TEXT NOT NULL CHECK (state IN ('held', 'committed', 'released')),
@@ -27,22 +36,9 @@ export const migration: Effect.Effect<void, SqlError, SqlClient.SqlClient> = Eff
       returned INTEGER NOT NULL DEFAULT 0 CHECK (returned >= 0 AND returned <= qty),
       created_at BIGINT NOT NULL,
       updated_at BIGINT NOT NULL,
-      PRIMARY KEY (connection, order_id, line_id)
+      PRIMARY KEY (connection, order_id, line_id, seq)
     )`
-  // The expiry sweep reads only held lines that can expire.
   yield* sql`
     CREATE INDEX tkb_reservations_expiry ON tkb_reservations (expires_at)
     WHERE state = 'held' AND expires_at IS NOT NULL`
-  yield* sql`
-    CREATE TABLE tkb_reservation_items (
-      connection TEXT NOT NULL,
-      order_id TEXT NOT NULL,
-      line_id TEXT NOT NULL,
-      item TEXT NOT NULL REFERENCES tkb_items (item),
-      qty INTEGER NOT NULL CHECK (qty > 0),
-      location TEXT,
-      PRIMARY KEY (connection, order_id, line_id, item),
-      FOREIGN KEY (connection, order_id, line_id) REFERENCES tkb_reservations (connection, order_id, line_id)
-    )`
-  yield* sql`CREATE INDEX tkb_reservation_items_item ON tkb_reservation_items (item)`
 })
