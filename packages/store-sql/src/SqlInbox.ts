@@ -7,8 +7,8 @@
  * status = 'pending'` — and runs the caller's effects in the same transaction, so an entry is applied
  * once or not at all, and a second processor finds nothing to do.
  *
- * Header values whose names look secret (`Authorization`, cookies, tokens, API keys) are stored as
- * `***`: no connector decodes them, and the inbox must never hold a credential. TikTok's
+ * Header values and query parameters whose names look secret (`Authorization`, cookies, tokens, API
+ * keys) are stored as `***`: no connector decodes them, and the inbox must never hold a credential. TikTok's
  * `Authorization` header is only the body's signature, checked before the row is written.
  *
  * @since 0.1.0
@@ -60,6 +60,21 @@ export const storedHeaders = (headers: Readonly<Record<string, string>>): Record
     out[name] = secretHeader.test(name) ? "***" : v
   }
   return out
+}
+
+/** The path and query as stored: values of secret-looking query parameters replaced by `***`. */
+export const storedUrl = (url: string): string => {
+  const query = url.indexOf("?")
+  if (query < 0) return url
+  const params = new URLSearchParams(url.slice(query + 1))
+  let changed = false
+  for (const key of new Set(params.keys())) {
+    if (secretHeader.test(key)) {
+      params.set(key, "***")
+      changed = true
+    }
+  }
+  return changed ? `${url.slice(0, query)}?${params.toString().replace(/%2A%2A%2A/g, "***")}` : url
 }
 
 const toEntry = (row: InboxRow): InboxPort.InboxEntry => {
@@ -125,7 +140,7 @@ export const make: Effect.Effect<InboxPort.InboxShape, never, SqlClient.SqlClien
       received_at: row.at,
       occurred_at: row.occurredAt?.getTime() ?? null,
       method: safeText(row.request.method),
-      url: safeText(row.request.url.slice(0, 2048)),
+      url: safeText(storedUrl(row.request.url).slice(0, 2048)),
       headers: JSON.stringify(storedHeaders(row.request.headers)),
       body: row.request.rawBody,
       last_error: row.lastError === undefined ? null : safeText(row.lastError)

@@ -34,6 +34,14 @@ for (const dialect of dialects) {
           "x-api-key": "***"
         })
         expect(entry).toMatchObject({ connection, dedupeKey: "evt-1", status: "pending", attempts: 0 })
+        const withQuery = yield* inbox.record({
+          connection,
+          delivery: { dedupeKey: "evt-2", topic: "t" },
+          request: { ...request("{}"), url: "/webhooks/erp?access_token=s3cr3t&shop=main&sign=abc" }
+        })
+        expect(Option.getOrThrow(yield* inbox.get(withQuery.id)).request.url).toBe(
+          "/webhooks/erp?access_token=***&shop=main&sign=abc"
+        )
         expect(entry.occurredAt?.getTime()).toBe(1_700_000_000_000)
       })
     )
