@@ -252,7 +252,7 @@ const moreAvailable = (s: Pool.ItemStock, add: ReadonlyArray<number>, free: numb
 })
 
 describe("Pool properties", () => {
-  it("never publishes more than the pool has, for any policy, bundle or multipack", () => {
+  it("never publishes more than the pool has, for any policy, bundle or multipack", () =>
     fc.assert(
       fc.property(policyArb, listingArb, itemArb("A"), itemArb("B"), (p, listing, a, b) => {
         const e = Pool.publish(listing, lookup(a, b), rulesOf(p))
@@ -266,10 +266,9 @@ describe("Pool properties", () => {
         if (p.cap !== undefined) expect(e.published).toBeLessThanOrEqual(p.cap)
       }),
       { numRuns: 2000 }
-    )
-  })
+    ))
 
-  it("is monotone in available: more on hand or fewer held never publishes less", () => {
+  it("is monotone in available: more on hand or fewer held never publishes less", () =>
     fc.assert(
       fc.property(
         policyArb,
@@ -287,6 +286,5 @@ describe("Pool properties", () => {
         }
       ),
       { numRuns: 2000 }
-    )
-  })
+    ))
 })
