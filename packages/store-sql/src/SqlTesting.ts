@@ -5,12 +5,13 @@
  *
  * @since 0.1.0
  */
-import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Redacted } from "effect"
+
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Layer, Redacted } from "effect"
 import { layerPg, layerSqlite } from "./SqlStore.ts"
 
 /** The admin URL fresh test databases are created from. */
@@ -36,7 +37,9 @@ export const freshPgDatabase = Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql.unsafe(statement)
     }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(admin), maxConnections: 1 })), Effect.orDie)
-  yield* Effect.acquireRelease(run(`CREATE DATABASE ${name}`), () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+  yield* Effect.acquireRelease(run(`CREATE DATABASE ${name}`), () =>
+    run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  )
   const url = new URL(admin)
   url.pathname = `/${name}`
   return url.toString()
@@ -49,7 +52,10 @@ export const pg = (options: { readonly maxConnections?: number } = {}): Layer.La
   ).pipe(Layer.orDie)
 
 /** Both dialects, for running one suite against each. */
-export const dialects: ReadonlyArray<{ readonly name: "sqlite" | "postgres"; readonly layer: () => Layer.Layer<SqlClient.SqlClient> }> = [
+export const dialects: ReadonlyArray<{
+  readonly name: "sqlite" | "postgres"
+  readonly layer: () => Layer.Layer<SqlClient.SqlClient>
+}> = [
   { name: "sqlite", layer: () => sqlite },
   { name: "postgres", layer: () => pg() }
 ]

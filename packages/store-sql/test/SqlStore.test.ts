@@ -1,11 +1,14 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
 import { SqlStore, SqlTesting } from "@tkbridge/store-sql"
+import { Effect } from "effect"
 
 describe("SqlStore", () => {
   it("parses store locations from config", () => {
-    expect(SqlStore.parseLocation("sqlite:./data/tkbridge.db")).toEqual({ dialect: "sqlite", filename: "./data/tkbridge.db" })
+    expect(SqlStore.parseLocation("sqlite:./data/tkbridge.db")).toEqual({
+      dialect: "sqlite",
+      filename: "./data/tkbridge.db"
+    })
     expect(SqlStore.parseLocation("postgres://u@h/db")?.dialect).toBe("pg")
     expect(SqlStore.parseLocation("mysql://h/db")).toBeUndefined()
     expect(SqlStore.parseLocation("sqlite:")).toBeUndefined()
