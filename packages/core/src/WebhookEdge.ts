@@ -166,7 +166,8 @@ export const make = (options: EdgeOptions = {}): Effect.Effect<WebhookEdgeShape,
                   connection,
                   inboxId: recorded.id,
                   deadLetter: recorded.deadLetter,
-                  reason: Pii.maskFreeText(message)
+                  // The first line only: decoders' messages can quote the body, which stays in the store.
+                  reason: Pii.maskFreeText(message.split("\n")[0] ?? "").slice(0, 200)
                 })
               ),
               result(400, "malformed", { id: recorded.id, message: "the body could not be understood" })
