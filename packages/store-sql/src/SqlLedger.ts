@@ -923,13 +923,10 @@ export const make = (
                   seq,
                   item: c.item,
                   item_qty: c.qty * r.line.qty,
-                  location: null,
                   external_sku: r.line.externalSku,
                   qty: r.line.qty,
                   state: "held",
-                  released_reason: null,
                   expires_at: p.request.input.expiresAt?.getTime() ?? null,
-                  returned: 0,
                   created_at: p.request.at,
                   updated_at: p.request.at
                 }))
