@@ -9,7 +9,7 @@ export default defineProject({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/support/globalSetup.ts"],
-    testTimeout: 60_000,
+    testTimeout: 240_000,
     hookTimeout: 120_000
   }
 })
