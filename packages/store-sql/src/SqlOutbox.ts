@@ -141,13 +141,14 @@ export const make: Effect.Effect<OutboxPort.StockOutboxShape, never, SqlClient.S
         )
     }).pipe(storeErrors("outbox.claimDue"))
 
+  // Epoch milliseconds are cast: next to an INTEGER column PostgreSQL would type the parameter int4.
   const markPushed: OutboxPort.StockOutboxShape["markPushed"] = (claim) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const rows = yield* sql<{ listing: string }>`UPDATE tkb_stock_outbox SET
           pushed_version = ${claim.version}, pushed_qty = ${claim.quantity}, pushed_at = ${now},
           attempts = 0, next_attempt_at = 0, last_error = NULL,
-          due_at = CASE WHEN desired_version > ${claim.version} THEN ${now} + coalesce_ms ELSE due_at END,
+          due_at = CASE WHEN desired_version > ${claim.version} THEN CAST(${now} AS BIGINT) + coalesce_ms ELSE due_at END,
           claimed_until = CASE WHEN claimed_version = ${claim.version} THEN NULL ELSE claimed_until END,
           claimed_version = CASE WHEN claimed_version = ${claim.version} THEN NULL ELSE claimed_version END
         WHERE connection = ${claim.connection} AND listing = ${claim.listing} AND pushed_version < ${claim.version}

@@ -118,6 +118,30 @@ for (const dialect of dialects) {
     )
 
     it.effect(
+      "a newer version during a push at a real epoch time: the trailing push is scheduled (no int4 overflow)",
+      () =>
+        Effect.gen(function* () {
+          // Epoch milliseconds today are far beyond a 32-bit integer; PostgreSQL must not type them as one.
+          const start = Date.UTC(2026, 10, 26, 12, 0, 0)
+          yield* TestClock.setTime(start)
+          const outbox = yield* Outbox.StockOutbox
+          const connection = unique("shop")
+          yield* outbox.setDesired({ connection, listing: "A", quantity: 10, coalesceMs: 250 })
+          const [claim] = yield* outbox.claimDue({ connection, limit: 1, leaseMs: 10_000 })
+          yield* outbox.setDesired({ connection, listing: "A", quantity: 4, coalesceMs: 250 })
+          yield* TestClock.adjust("40 millis")
+          expect(yield* outbox.markPushed(claim!)).toBe(true)
+          expect(Option.getOrThrow(yield* outbox.nextDue(connection)).getTime()).toBe(start + 40 + 250)
+          const row = Option.getOrThrow(yield* outbox.get(connection, "A"))
+          expect(row).toMatchObject({ pushedVersion: 1, pushedQuantity: 10, desiredVersion: 2, desiredQuantity: 4 })
+          expect(row.pushedAt?.getTime()).toBe(start + 40)
+          yield* TestClock.adjust("250 millis")
+          const [next] = yield* outbox.claimDue({ connection, limit: 1, leaseMs: 10_000 })
+          expect(next).toMatchObject({ quantity: 4, version: 2, pushedQuantity: 10 })
+        })
+    )
+
+    it.effect(
       "failures back off and are recorded; a dead push keeps coalescing and a replay sends the latest value",
       () =>
         Effect.gen(function* () {

@@ -46,6 +46,28 @@ for (const dialect of dialects) {
       })
     )
 
+    it.effect("windows and suspensions at real epoch times (beyond 32-bit integers) on every dialect", () =>
+      Effect.gen(function* () {
+        const start = Date.UTC(2026, 10, 26, 23, 59, 59, 500)
+        yield* TestClock.setTime(start)
+        const quota = yield* Quota.Quota
+        const connection = unique("tts")
+        const policy: Quota.Policy = { perSecond: 2, daily: 3, headroom: 0 }
+        expect(yield* quota.spend({ connection, lane: "low", policy })).toEqual({ _tag: "Granted", usedToday: 1 })
+        expect(yield* quota.spend({ connection, lane: "low", policy, calls: 2 })).toMatchObject({ _tag: "Denied" })
+        const until = new Date(start + 2 * 3_600_000)
+        expect(yield* quota.suspend({ scope: connection, until, reason: "429" })).toMatchObject({ until })
+        expect(yield* quota.spend({ connection, lane: "high", policy })).toEqual({
+          _tag: "Denied",
+          reason: "suspended",
+          retryAt: until
+        })
+        yield* TestClock.setTime(until.getTime())
+        expect(yield* quota.spend({ connection, lane: "high", policy })).toEqual({ _tag: "Granted", usedToday: 1 })
+        expect(yield* quota.prune(new Date(until.getTime() + day))).toBeGreaterThan(0)
+      })
+    )
+
     it.effect("a call denied by the daily window leaves the per-second window untouched", () =>
       Effect.gen(function* () {
         yield* TestClock.setTime(30 * day)
