@@ -61,6 +61,8 @@ export * as Quota from "./Quota.ts"
 export * as Reservation from "./Reservation.ts"
 /** Parcels and labels. */
 export * as Shipment from "./Shipment.ts"
+/** What to publish when a compare-and-set channel moved underneath: held units and credit. */
+export * as StockDecision from "./StockDecision.ts"
 /** Stock on hand per item and location. */
 export * as StockLevel from "./StockLevel.ts"
 /** The sync-state store failed. */
