@@ -7,12 +7,15 @@
 import { Command, ValidationError } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import { Cause, Effect, Exit } from "effect"
+import * as CommandAudit from "./CommandAudit.ts"
 import * as CommandAuth from "./CommandAuth.ts"
 import * as CommandConfig from "./CommandConfig.ts"
+import * as CommandDlq from "./CommandDlq.ts"
 import * as CommandDoctor from "./CommandDoctor.ts"
 import * as CommandInit from "./CommandInit.ts"
 import * as CommandOps from "./CommandOps.ts"
 import * as CommandRun from "./CommandRun.ts"
+import * as CommandStock from "./CommandStock.ts"
 
 /** The root command. */
 export const root = Command.make("tkbridge").pipe(
@@ -24,10 +27,10 @@ export const root = Command.make("tkbridge").pipe(
     CommandDoctor.command,
     CommandRun.command,
     CommandOps.demo,
-    CommandOps.stock,
+    CommandStock.command,
     CommandOps.orders,
-    CommandOps.dlq,
-    CommandOps.audit
+    CommandDlq.command,
+    CommandAudit.command
   ])
 )
 

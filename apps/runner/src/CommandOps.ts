@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Args, Command, Options } from "@effect/cli"
+import { Command, Options } from "@effect/cli"
 import { Effect } from "effect"
 import { CliFailure, configFile, configOption, jsonOption, loadConfig, withOutput } from "./CliCommon.ts"
 
@@ -37,20 +37,6 @@ const limit = Options.integer("limit").pipe(
   Options.withDefault(50)
 )
 
-/** `tkbridge stock`. */
-export const stock = Command.make(
-  "stock",
-  {
-    ...common,
-    item: Options.text("item").pipe(Options.withDescription("only this item"), Options.optional),
-    explain: Options.text("explain").pipe(
-      Options.withDescription("explain the number published for <connection>/<sku>"),
-      Options.optional
-    )
-  },
-  ({ config, json }) => unavailable(config, json, "the pool table")
-).pipe(Command.withDescription("the pool: on hand, reserved, available and published per item and channel"))
-
 /** `tkbridge orders`. */
 export const orders = Command.make(
   "orders",
@@ -62,69 +48,6 @@ export const orders = Command.make(
   },
   ({ config, json }) => unavailable(config, json, "the order list")
 ).pipe(Command.withDescription("recent orders, their reservations, shipments and tracking"))
-
-const dlqList = Command.make(
-  "list",
-  {
-    ...common,
-    connection: connectionFilter,
-    reason: Options.text("reason").pipe(Options.withDescription("only this reason code"), Options.optional),
-    olderThan: Options.text("older-than").pipe(
-      Options.withDescription("only entries older than this (e.g. 1h)"),
-      Options.optional
-    ),
-    limit
-  },
-  ({ config, json }) => unavailable(config, json, "the dead-letter list")
-).pipe(Command.withDescription("dead letters waiting for an operator"))
-
-const dlqShow = Command.make("show", { ...common, id: Args.text({ name: "id" }) }, ({ config, json }) =>
-  unavailable(config, json, "dead-letter details")
-).pipe(Command.withDescription("one dead letter: request (redacted cURL), response, error, attempts"))
-
-const dlqReplay = Command.make(
-  "replay",
-  {
-    ...common,
-    ids: Args.text({ name: "id" }).pipe(Args.repeated),
-    all: Options.boolean("all").pipe(Options.withDescription("replay every entry matching the filters")),
-    connection: connectionFilter,
-    reason: Options.text("reason").pipe(Options.optional)
-  },
-  ({ config, json }) => unavailable(config, json, "dead-letter replay")
-).pipe(Command.withDescription("send dead letters through the normal path again"))
-
-const dlqDiscard = Command.make(
-  "discard",
-  {
-    ...common,
-    ids: Args.text({ name: "id" }).pipe(Args.atLeast(1)),
-    reason: Options.text("reason").pipe(Options.withDescription("why (kept in the audit log)"))
-  },
-  ({ config, json }) => unavailable(config, json, "dead-letter discard")
-).pipe(Command.withDescription("drop dead letters, recording why"))
-
-/** `tkbridge dlq`. */
-export const dlq = Command.make("dlq").pipe(
-  Command.withDescription("the dead-letter queue"),
-  Command.withSubcommands([dlqList, dlqShow, dlqReplay, dlqDiscard])
-)
-
-/** `tkbridge audit`. */
-export const audit = Command.make(
-  "audit",
-  {
-    ...common,
-    connection: connectionFilter,
-    item: Options.text("item").pipe(Options.optional),
-    since: Options.text("since").pipe(
-      Options.withDescription("only entries newer than this (e.g. 24h)"),
-      Options.optional
-    ),
-    limit
-  },
-  ({ config, json }) => unavailable(config, json, "the audit log")
-).pipe(Command.withDescription("quantity decisions and outbound writes (PII masked)"))
 
 /** `tkbridge demo`. */
 export const demo = Command.make(

@@ -57,6 +57,17 @@ connections: {}
   #   config:
   #     appKey: \${FOURPX_APP_KEY}
   #     appSecret: \${FOURPX_APP_SECRET}
+  #     productCode: A2          # the 4PX logistics product parcels are booked on
+  #     sender:                  # where 4PX collects parcels (printed on labels; a post code is required)
+  #       firstName: Wei
+  #       lastName: Li
+  #       company: Shenzhen Example Trading Co., Ltd.
+  #       phone: "13800138000"
+  #       postCode: "518057"
+  #       country: CN
+  #       state: Guangdong
+  #       city: Shenzhen
+  #       street: 1 Keji South Road, Nanshan District   # 10–90 characters
   # The in-memory platform (its sandbox stands in for a shop or an ERP in trials and the demo):
   # warehouse:
   #   connector: memory
