@@ -173,8 +173,8 @@ describe("Log", () => {
       })
     ).toEqual({
       orderId: "576461413038785752",
-      buyer: { name: "J*******", phone: "+********", email: "j********", address_line1: "1********" },
-      note: "call <phone> or mail <email>",
+      buyer: { name: "J*******", phone: "***-**23", email: "j***@***.com", address_line1: "1********" },
+      note: "call ***-**23 or mail j***@***.com",
       token: "<redacted>"
     })
   })
