@@ -248,8 +248,59 @@ export class OrderFlow extends Schema.Class<OrderFlow>("OrderFlow")({
 export class StockFlow extends Schema.Class<StockFlow>("StockFlow")({
   source: connectionList.annotations({ description: "where stock levels are read (ERP/WMS, warehouses)" }),
   channels: Schema.NonEmptyArray(Ids.ConnectionId).annotations({ description: "where quantities are published" }),
+  pollEvery: Schema.optionalWith(DurationText, { default: () => Duration.minutes(1) }).annotations({
+    description: "how often stock levels are read from the source (default 1m)"
+  }),
   reconcileEvery: Schema.optionalWith(DurationText, { default: () => Duration.minutes(15) }).annotations({
-    description: "full reconciliation interval (default 15m)"
+    description: "how often every published quantity is compared with what the channel was sent (default 15m)"
+  })
+}) {}
+
+/** Polling of order and after-sales sources: the backstop behind webhooks. */
+export class ReconcileConfig extends Schema.Class<ReconcileConfig>("ReconcileConfig")({
+  every: Schema.optionalWith(DurationText, { default: () => Duration.minutes(5) }).annotations({
+    description:
+      "how often each channel is polled for orders and after-sales; a lost webhook costs at most this (default 5m)"
+  }),
+  overlap: Schema.optionalWith(DurationText, { default: () => Duration.minutes(10) }).annotations({
+    description: "each poll window starts this long before the previous one ended (default 10m)"
+  }),
+  firstLookback: Schema.optionalWith(DurationText, { default: () => Duration.days(1) }).annotations({
+    description: "how far back the first poll of a connection looks (default 1d)"
+  })
+}) {}
+
+/** The customs line a parcel declares per order line when nothing more specific is known. */
+export class DeclarationConfig extends Schema.Class<DeclarationConfig>("DeclarationConfig")({
+  description: Schema.optional(Schema.NonEmptyString).annotations({ description: "default Merchandise" }),
+  descriptionLocal: Schema.optional(Schema.NonEmptyString),
+  unitValue: Schema.optional(Schema.Int.pipe(Schema.positive())).annotations({
+    description: "declared unit value in minor units of currency, when the order line has no price (default 1000)"
+  }),
+  currency: Schema.optional(Schema.String.pipe(Schema.pattern(/^[A-Z]{3}$/))).annotations({
+    description: "ISO currency, when the order names none (default USD)"
+  }),
+  hsCode: Schema.optional(Schema.String),
+  originCountry: Schema.optional(Schema.String.pipe(Schema.pattern(/^[A-Z]{2}$/)))
+}) {}
+
+/** What a parcel request needs that an order does not carry, per fulfilment connection. */
+export class ParcelConfig extends Schema.Class<ParcelConfig>("ParcelConfig")({
+  service: Schema.optional(Schema.NonEmptyString).annotations({
+    description: "the provider's logistics product code (default: the connection's own)"
+  }),
+  packagingWeightGrams: Schema.optional(Schema.Int.pipe(Schema.nonNegative())).annotations({
+    description: "packaging weight of a parcel in grams (default 100)"
+  }),
+  unitWeightGrams: Schema.optional(Schema.Int.pipe(Schema.positive())).annotations({
+    description: "weight of one unit of any item in grams (default 250)"
+  }),
+  declaration: Schema.optional(DeclarationConfig),
+  trackingPollEvery: Schema.optional(DurationText).annotations({
+    description: "how often a parcel without a tracking number is asked again (default 5m)"
+  }),
+  trackingTimeout: Schema.optional(DurationText).annotations({
+    description: "how long to wait for a tracking number before the parcel goes to the dead-letter queue (default 3d)"
   })
 }) {}
 
@@ -265,7 +316,13 @@ export class AfterSalesFlow extends Schema.Class<AfterSalesFlow>("AfterSalesFlow
 export class FlowsConfig extends Schema.Class<FlowsConfig>("FlowsConfig")({
   orders: Schema.optionalWith(Schema.Array(OrderFlow), { default: () => [] }),
   stock: Schema.optional(StockFlow),
-  afterSales: Schema.optional(AfterSalesFlow)
+  afterSales: Schema.optional(AfterSalesFlow),
+  reconcile: Schema.optionalWith(ReconcileConfig, { default: () => ReconcileConfig.make({}) }).annotations({
+    description: "polling of channels for orders and after-sales, the backstop behind webhooks"
+  }),
+  parcels: Schema.optionalWith(Schema.Record({ key: Ids.ConnectionId, value: ParcelConfig }), {
+    default: () => ({})
+  }).annotations({ description: "per fulfilment connection: what a parcel request needs that an order does not carry" })
 }) {}
 
 /** Where `from`/`source` fields name one connection or several. */
@@ -303,6 +360,7 @@ const referenceIssues = (config: {
     })
   }
   if (config.flows.afterSales) checkRef(["flows", "afterSales", "from"], config.flows.afterSales.from)
+  for (const n of Object.keys(config.flows.parcels)) check(["flows", "parcels", n], n)
   if (config.pool) {
     check(["pool", "items", "from"], config.pool.items.from)
     for (const n of Object.keys(config.pool.channels)) check(["pool", "channels", n], n)

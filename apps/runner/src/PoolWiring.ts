@@ -32,15 +32,19 @@ export const pairingConfig = (pool: PoolConfig): Pairing.PairingConfig =>
     ]
   })
 
+/** Channel policies and the last-units rule. */
+export const poolRules = (pool: PoolConfig): Pool.PoolRules =>
+  Pool.PoolRules.make({
+    policies: channelPolicies(pool),
+    ...(pool.lastUnits !== undefined ? { lastUnits: pool.lastUnits } : {})
+  })
+
 /** The ledger's config for a runner config (the defaults when there is no `pool` section). */
 export const ledgerConfig = (config: RunnerConfig): Ledger.LedgerConfig => {
   const pool = config.pool
   if (pool === undefined) return Ledger.LedgerConfig.make({})
   return Ledger.LedgerConfig.make({
-    pool: Pool.PoolRules.make({
-      policies: channelPolicies(pool),
-      ...(pool.lastUnits !== undefined ? { lastUnits: pool.lastUnits } : {})
-    }),
+    pool: poolRules(pool),
     pairing: pairingConfig(pool),
     returns: [Ledger.ReturnRule.make({ restock: pool.returns.restock !== "never" })]
   })
