@@ -105,6 +105,7 @@ const runLoad = (
         const landed = sandbox.stockWrites(c.sku).find((w) => w.quantity >= c.quantity && w.at >= c.at - 1)
         return landed === undefined ? Number.NaN : Math.max(0, landed.at - c.at)
       })
+      if (process.env.TKB_BENCH_DEBUG) process.stderr.write(`delays ${delays.join(" ")}\n`)
       return { writes, delays }
     }).pipe(Effect.provide(engine))
   }).pipe(Effect.scoped)

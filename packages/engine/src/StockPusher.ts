@@ -1,37 +1,53 @@
 /**
  * StockPusher: publishes each listing's quantity to its channel, coalesced and batched, within the
- * channel's limits, and never twice.
+ * channel's limits, never above what the pool allows, and never twice.
  *
- * - **Entity** `StockPusher(connection:listing)`, one message at a time per listing. `Push{version}`
- *   is persisted with the primary key `connection:listing:version`, so a notification sent twice is
- *   stored once and one that was never answered (a crash) is delivered again after a restart. The
- *   handler reads the listing's outbox row: already pushed (a later message covered it) → done;
- *   otherwise it hands the listing to its connection's lane and waits for the outcome.
+ * - **Hot path.** The pool commits a listing's new quantity to the durable outbox row and calls
+ *   {@link notify}, which only wakes this process's lane for the connection. The outbox row is the
+ *   durable record: a crash before the write leaves it pending, and every lane looks at its
+ *   connection's pending rows when it starts and whenever it is woken ({@link StockLanesShape.kickAll}
+ *   for the outbox sweep), so nothing depends on an in-memory message.
  * - **Lane** (one per connection in a process): the first change after a quiet period goes out at
- *   once; the ones that follow while a write is recent fold into one trailing write, `intervalMs`
- *   after the last one. A write claims every due listing of the connection (up to the connector's
- *   batch limit) and sends them in one `stock.push` call with each update's idempotency key
- *   `connection:listing:version`. Before each call it checks the scope's suspension and spends one
- *   call of quota in the `low` lane (orders and tracking keep the headroom); a denied spend parks the
- *   work until the stated time. Results are recorded per listing: pushed (the version only grows),
- *   retried with back-off and jitter, deferred through a rate limit or suspension, or dead-lettered
- *   with the whole context. Quantities are absolute, so a replayed write is harmless even where the
- *   platform has no idempotency keys.
+ *   once; changes that follow while a write is recent fold into one trailing write `intervalMs`
+ *   after the previous one. A write claims every due listing of the connection up to the connector's
+ *   batch limit and spends one call of `low`-lane quota in the same transaction (a denied spend rolls
+ *   the claims back and parks the lane until the stated time: suspensions, the daily quota with the
+ *   headroom kept for orders and tracking, the per-second rate). The batch goes out in one
+ *   `stock.push` call with each update's idempotency key `connection:listing:version`, and every
+ *   outcome of the batch is recorded in one more commit — two commits per write, however many
+ *   listings it carries.
+ * - **Compare-and-set** (connectors whose manifest says `stock.compareAndSet`): each update carries
+ *   `expected`, the quantity the channel last confirmed or reported (see `StockChannelState`). A
+ *   `Stale{actual}` answer is decided by core's `StockDecision.afterStale` against the pool's latest
+ *   number: units the channel sold whose orders the pool has not seen are held back until
+ *   {@link orderSeen} reports them or the reconciliation window (`holdWindowMs`) passes, and the
+ *   listing is written again at once with `expected = actual` under a new idempotency key
+ *   (`…:version~round`). What is published never exceeds the pool.
+ * - **Failures** follow `RetryPolicy`: back-off with jitter, Retry-After waits, suspensions persisted
+ *   for the whole quota scope (they survive a restart), one forced token refresh, `needs_reauth`, and
+ *   dead letters with the whole context; a replay sends the latest value.
+ * - **Entity** `StockPusher(connection:listing)` with persisted, deduplicated `Push{version}`
+ *   messages ({@link notifyDurable}): the durable route for callers that want a message per version
+ *   (a sweep across runners); its handler hands the listing to the local lane and waits for the
+ *   outcome.
  *
  * @since 0.1.0
  */
 import type { Sharding } from "@effect/cluster"
 import { ClusterSchema, Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
-import type { Connector, ConnectorError } from "@tkbridge/core"
-import { Audit, DeadLetter, Outbox, Quota, TokenStore } from "@tkbridge/core"
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { Connector, StoreError } from "@tkbridge/core"
+import { Audit, ConnectorError, DeadLetter, Outbox, Quota, StockDecision, TokenStore } from "@tkbridge/core"
 import type { Scope } from "effect"
-import { Context, Deferred, Duration, Effect, Layer, Option, Queue, Random, Schema } from "effect"
+import { Context, Data, Deferred, Duration, Effect, Layer, Option, Queue, Random, Schema } from "effect"
 import type { ConnectionEntry } from "./ConnectionRegistry.ts"
 import { ConnectionRegistry, TokenProviders } from "./ConnectionRegistry.ts"
 import { EngineAlerts } from "./EngineAlerts.ts"
 import * as EngineClock from "./EngineClock.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
+import * as StockChannelState from "./StockChannelState.ts"
 
 /** How a `Push` ended for its listing. */
 export const PushResult = Schema.Literal("pushed", "current", "deferred", "dead", "paused")
@@ -60,15 +76,24 @@ export interface Options {
   readonly leaseMs: number
   /** A listing handler waits for its write up to this long; longer waits (suspensions) answer `deferred`. */
   readonly inlineWaitMs: number
+  /** How long units a stale write revealed as sold stay held when their orders never arrive. */
+  readonly holdWindowMs: number
+  /** Stale answers in a row for one version before the write backs off like a transient failure. */
+  readonly maxStaleRounds: number
   readonly retry: RetryPolicy.Options
 }
 
-/** Defaults: at most one write per connection every 220 ms, 50 updates per write. */
+/**
+ * Defaults: at most one write per connection every 220 ms, 50 updates per write, units revealed as
+ * sold held for 15 minutes at most.
+ */
 export const defaults: Options = {
   intervalMs: 220,
   defaultBatch: 50,
   leaseMs: 60_000,
   inlineWaitMs: 60_000,
+  holdWindowMs: 15 * 60_000,
+  maxStaleRounds: 5,
   retry: { ...RetryPolicy.defaults, maxAttempts: 8 }
 }
 
@@ -77,6 +102,7 @@ export interface LaneStats {
   readonly connection: string
   readonly writes: number
   readonly updates: number
+  readonly stale: number
   readonly failures: number
   readonly deadLettered: number
 }
@@ -85,8 +111,10 @@ export interface LaneStats {
 export interface StockLanesShape {
   /** Waits until `listing` has been written at `version` or later, or says why not yet. */
   readonly request: (connection: string, listing: string, version: number) => Effect.Effect<PushResult>
-  /** Wakes a connection's lane to write whatever is due (the outbox sweep, a replay, a restart). */
+  /** Wakes a connection's lane to write whatever is due. */
   readonly kick: (connection: string) => Effect.Effect<void>
+  /** Wakes the lane of every configured connection that pushes stock (the outbox sweep, a restart). */
+  readonly kickAll: Effect.Effect<void>
   readonly stats: Effect.Effect<ReadonlyArray<LaneStats>>
 }
 
@@ -98,6 +126,9 @@ export class StockPushOptions extends Context.Reference<StockPushOptions>()("@tk
   defaultValue: (): Options => defaults
 }) {}
 
+/** A spend the quota denied: the claims of the transaction are rolled back. */
+class SpendDenied extends Data.TaggedError("SpendDenied")<{ readonly retryAt: number }> {}
+
 interface Waiter {
   readonly version: number
   readonly done: Deferred.Deferred<PushResult>
@@ -108,7 +139,22 @@ interface Lane {
   readonly waiters: Map<string, Array<Waiter>>
   lastWriteAt: number
   blockedUntil: number
-  stats: { writes: number; updates: number; failures: number; deadLettered: number }
+  /** A change may have been committed since the last claim (a wake-up, a full batch, a stale answer). */
+  dirty: boolean
+  /** When held units of this connection are next let go (compare-and-set connections). */
+  holdsAt: number
+  stats: { writes: number; updates: number; stale: number; failures: number; deadLettered: number }
+}
+
+/** One claimed listing as it goes out. */
+interface Planned {
+  readonly claim: Outbox.StockPushClaim
+  readonly state: StockChannelState.State
+  /** What is written (the pool's number less any held units). */
+  readonly quantity: number
+  readonly expected: number | undefined
+  readonly round: number
+  readonly key: string
 }
 
 type LaneRequirements =
@@ -120,6 +166,10 @@ type LaneRequirements =
   | TokenProviders
   | EngineAlerts
   | EngineClock.EngineClock
+  | SqlClient.SqlClient
+
+/** True when the connector's writes take an `expected` quantity. */
+const comparesAndSets = (entry: ConnectionEntry): boolean => entry.manifest.stock?.compareAndSet === true
 
 const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.Scope> = Effect.gen(function* () {
   const outbox = yield* Outbox.StockOutbox
@@ -130,6 +180,7 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
   const providers = yield* TokenProviders
   const alerts = yield* EngineAlerts
   const options = yield* StockPushOptions
+  const sql = yield* SqlClient.SqlClient
   const scope = yield* Effect.scope
   const clock = yield* EngineClock.EngineClock
   const lanes = new Map<string, Lane>()
@@ -169,92 +220,219 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
 
   const policyOf = (entry: ConnectionEntry): Quota.Policy => Quota.policyFromLimits(entry.manifest.limits, entry.quota)
 
+  /**
+   * Claims the due listings of a connection and spends one call of quota for them, in one
+   * transaction: a denied spend rolls the claims back. Reads the channel states of the claimed
+   * listings for compare-and-set connectors.
+   */
+  const claimBatch = (entry: ConnectionEntry, cas: boolean) =>
+    sql.withTransaction(
+      Effect.gen(function* () {
+        const connection = entry.id
+        const batch = Math.max(1, entry.manifest.limits.stockPushBatch ?? options.defaultBatch)
+        const claims = yield* outbox.claimDue({ connection, limit: batch, leaseMs: options.leaseMs })
+        if (claims.length === 0) return undefined
+        const spent = yield* quota.spend({ connection, lane: "low", policy: policyOf(entry) })
+        if (spent._tag === "Denied") return yield* new SpendDenied({ retryAt: spent.retryAt.getTime() })
+        const states = cas
+          ? yield* StockChannelState.read(
+              connection,
+              claims.map((c) => c.listing)
+            )
+          : new Map<string, StockChannelState.State>()
+        return { claims, states }
+      })
+    )
+
+  const plan = (
+    claim: Outbox.StockPushClaim,
+    known: StockChannelState.State | undefined,
+    now: number,
+    cas: boolean
+  ) => {
+    const state = known ?? StockChannelState.initial(claim.listing)
+    const round = state.casVersion === claim.version ? state.round : 0
+    return {
+      claim,
+      state,
+      quantity: cas ? StockDecision.publishable(claim.quantity, state.balance, now) : claim.quantity,
+      expected: cas ? state.known : undefined,
+      round,
+      key: StockChannelState.roundKey(claim.idempotencyKey, round)
+    } satisfies Planned
+  }
+
+  const auditWrite = (connection: string, p: Planned, outcome: string, extra: Record<string, unknown> = {}) =>
+    audit.append(
+      Audit.outboundWrite({
+        connection,
+        operation: "stock.push",
+        subject: p.claim.listing,
+        idempotencyKey: p.key,
+        outcome,
+        request: { quantity: p.quantity, expected: p.expected, version: p.claim.version, ...extra }
+      })
+    )
+
+  /**
+   * Records a stale answer: decides against the pool's latest number. Answers whether the version
+   * counts as written (the channel already shows what should be published), or the failure to
+   * report when the channel kept changing underneath.
+   */
+  const recordStale = (connection: string, p: Planned, actual: number, now: number) =>
+    Effect.gen(function* () {
+      const row = yield* outbox.get(connection, p.claim.listing)
+      const published = Option.match(row, { onNone: () => p.claim.quantity, onSome: (r) => r.desiredQuantity })
+      const decision = StockDecision.afterStale({
+        published,
+        expected: p.expected,
+        actual,
+        balance: p.state.balance,
+        now,
+        windowMs: options.holdWindowMs
+      })
+      const round = decision.write ? p.round + 1 : 0
+      yield* StockChannelState.save(connection, {
+        ...p.state,
+        known: actual,
+        balance: decision.balance,
+        casVersion: p.claim.version,
+        round
+      })
+      const detail = { actual, unseen: decision.unseen, next: decision.quantity }
+      if (!decision.write) {
+        yield* outbox.markPushed({ ...p.claim, quantity: decision.quantity })
+        yield* auditWrite(connection, p, "stale:settled", detail)
+        return "written" as const
+      }
+      yield* auditWrite(connection, p, "stale", detail)
+      const message =
+        `the channel held ${actual}, not ${p.expected ?? "the expected quantity"}` +
+        (decision.unseen > 0 ? `; ${decision.unseen} unit(s) sold there held back until their orders arrive` : "") +
+        `; writing ${decision.quantity} against ${actual}`
+      if (round > options.maxStaleRounds) {
+        return new ConnectorError.Transient({ connection, message: `${message} (the channel keeps changing)` })
+      }
+      yield* outbox.fail(p.claim, { message: `Stale: ${message}`, retryAt: new Date(now) })
+      return "again" as const
+    })
+
+  type Written = Array<Planned>
   const write = (lane: Lane, entry: ConnectionEntry, push: Connector.StockPush) =>
     Effect.gen(function* () {
       const connection = entry.id
-      const policy = policyOf(entry)
-      const scopeKey = Quota.scopeOf(connection, policy)
-      const batch = Math.max(1, entry.manifest.limits.stockPushBatch ?? options.defaultBatch)
-      const spent = yield* quota.spend({ connection, lane: "low", policy })
-      if (spent._tag === "Denied") {
-        lane.blockedUntil = spent.retryAt.getTime()
+      const cas = comparesAndSets(entry)
+      lane.dirty = false
+      const claimed = yield* claimBatch(entry, cas).pipe(
+        Effect.catchTag("SpendDenied", (denied) => Effect.succeed(denied))
+      )
+      if (claimed === undefined) return "idle" as const
+      if (claimed instanceof SpendDenied) {
+        lane.blockedUntil = Math.max(lane.blockedUntil, claimed.retryAt)
+        lane.dirty = true
         return "blocked" as const
       }
-      const claims = yield* outbox.claimDue({ connection, limit: batch, leaseMs: options.leaseMs })
-      if (claims.length === 0) return "idle" as const
-      lane.lastWriteAt = yield* EngineClock.now
+      const startedAt = yield* EngineClock.now
+      lane.lastWriteAt = startedAt
       lane.stats.writes++
-      lane.stats.updates += claims.length
-      const byListing = new Map(claims.map((c) => [c.listing, c]))
-      const updates = claims.map(
-        (c): Connector.StockUpdate => ({
-          externalSku: c.listing,
+      lane.stats.updates += claimed.claims.length
+      // A full batch may have left more due listings behind.
+      const batch = Math.max(1, entry.manifest.limits.stockPushBatch ?? options.defaultBatch)
+      if (claimed.claims.length >= batch) lane.dirty = true
+      const plans = claimed.claims.map((c) => plan(c, claimed.states.get(c.listing), startedAt, cas))
+      const byListing = new Map(plans.map((p) => [p.claim.listing, p]))
+      const updates = plans.map(
+        (p): Connector.StockUpdate => ({
+          externalSku: p.claim.listing,
           externalIds: {},
-          quantity: c.quantity,
-          idempotencyKey: c.idempotencyKey
+          quantity: p.quantity,
+          expected: p.expected,
+          idempotencyKey: p.key
         })
       )
       const sent = yield* EngineClock.real(push.push(updates)).pipe(
         Effect.catchAllDefect((defect) =>
-          Effect.fail<ConnectorError.ConnectorError>({
-            _tag: "Transient",
-            message: `connector failed unexpectedly: ${String(defect)}`
-          } as ConnectorError.ConnectorError)
+          Effect.fail(
+            new ConnectorError.Transient({ connection, message: `connector failed unexpectedly: ${String(defect)}` })
+          )
         ),
         Effect.either
       )
-      const failed: Array<readonly [Outbox.StockPushClaim, ConnectorError.ConnectorError]> = []
+      const applied: Written = []
+      const stale: Array<readonly [Planned, number]> = []
+      const failed: Array<readonly [Planned, ConnectorError.ConnectorError]> = []
       if (sent._tag === "Left") {
-        for (const c of claims) failed.push([c, sent.left])
+        for (const p of plans) failed.push([p, sent.left])
       } else {
         for (const result of sent.right) {
-          const claim = byListing.get(result.externalSku)
-          if (!claim) continue
+          const p = byListing.get(result.externalSku)
+          if (!p) continue
           byListing.delete(result.externalSku)
-          if (result._tag === "Applied") {
-            yield* outbox.markPushed(claim)
-            yield* audit.append(
-              Audit.outboundWrite({
-                connection,
-                operation: "stock.push",
-                subject: claim.listing,
-                idempotencyKey: claim.idempotencyKey,
-                outcome: "applied",
-                request: { quantity: claim.quantity, version: claim.version }
-              })
-            )
-            yield* resolve(lane, claim.listing, "pushed", claim.version)
-          } else if (result._tag === "Stale") {
+          if (result._tag === "Applied") applied.push(p)
+          else if (result._tag === "Stale" && cas) stale.push([p, result.actual])
+          else if (result._tag === "Stale") {
             failed.push([
-              claim,
-              {
-                _tag: "Transient",
-                message: `the channel holds ${result.actual}, not the expected quantity; writing again`
-              } as ConnectorError.ConnectorError
+              p,
+              new ConnectorError.Transient({ connection, message: `the channel holds ${result.actual}; writing again` })
             ])
-          } else failed.push([claim, result.error])
+          } else failed.push([p, result.error])
         }
         // An update the connector did not answer for is treated as not written.
-        for (const claim of byListing.values()) {
+        for (const p of byListing.values()) {
           failed.push([
-            claim,
-            { _tag: "Transient", message: "the channel did not report on this update" } as ConnectorError.ConnectorError
+            p,
+            new ConnectorError.Transient({ connection, message: "the channel did not report on this update" })
           ])
         }
       }
-      for (const [claim, error] of failed) yield* onFailure(lane, entry, scopeKey, claim, error)
+      const now = yield* EngineClock.now
+      // Every outcome of the batch in one commit.
+      const settled = yield* sql.withTransaction(
+        Effect.gen(function* () {
+          const written: Written = []
+          const again: Written = []
+          for (const p of applied) {
+            yield* outbox.markPushed({ ...p.claim, quantity: p.quantity })
+            if (cas) {
+              yield* StockChannelState.save(connection, {
+                ...p.state,
+                known: p.quantity,
+                casVersion: p.claim.version,
+                round: 0
+              })
+            }
+            yield* auditWrite(connection, p, "applied")
+            written.push(p)
+          }
+          for (const [p, actual] of stale) {
+            const outcome = yield* recordStale(connection, p, actual, now)
+            if (outcome === "written") written.push(p)
+            else if (outcome === "again") again.push(p)
+            else failed.push([p, outcome])
+          }
+          return { written, again }
+        })
+      )
+      for (const p of settled.written) yield* resolve(lane, p.claim.listing, "pushed", p.claim.version)
+      lane.stats.stale += stale.length
+      // A stale listing is written again at once with what the channel holds as `expected`.
+      if (settled.again.length > 0) {
+        lane.lastWriteAt = Number.NEGATIVE_INFINITY
+        lane.dirty = true
+      }
+      for (const [p, error] of failed) yield* onFailure(lane, entry, p.claim, error)
       return "wrote" as const
     })
 
   const onFailure = (
     lane: Lane,
     entry: ConnectionEntry,
-    scopeKey: string,
     claim: Outbox.StockPushClaim,
     error: ConnectorError.ConnectorError
   ) =>
     Effect.gen(function* () {
       const connection = entry.id
+      const scopeKey = Quota.scopeOf(connection, policyOf(entry))
       lane.stats.failures++
       const now = yield* EngineClock.nowDate
       const random = yield* Random.next
@@ -327,44 +505,69 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
       }
     })
 
+  /**
+   * Lets go of held units whose window passed: the listing is written again with the pool's number
+   * (a new version, so the write goes out even though the last one was recorded).
+   */
+  const releaseExpiredHolds = (connection: string, now: number) =>
+    sql.withTransaction(
+      Effect.gen(function* () {
+        const expired = yield* StockChannelState.expiredHolds(connection, now)
+        for (const { listing, location } of expired) {
+          const state = yield* StockChannelState.readForUpdate(connection, listing, location)
+          yield* StockChannelState.save(connection, { ...state, balance: StockDecision.current(state.balance, now) })
+          const row = yield* outbox.get(connection, listing)
+          if (Option.isSome(row) && row.value.status === "pending") {
+            yield* outbox.setDesired({ connection, listing, quantity: row.value.desiredQuantity, force: true })
+          }
+        }
+        return expired.length
+      })
+    )
+
   /** Writes everything due; answers how long until something is due next (none: nothing pending). */
   const flush = (lane: Lane, entry: ConnectionEntry) =>
     Effect.gen(function* () {
       const connection = entry.id
       const push = entry.services["stock.push"]
-      const policy = policyOf(entry)
+      const cas = comparesAndSets(entry)
       while (true) {
         let now = yield* EngineClock.now
-        const suspension = yield* quota.suspension(Quota.scopeOf(connection, policy))
-        if (Option.isSome(suspension) && suspension.value.until.getTime() > now) {
-          lane.blockedUntil = Math.max(lane.blockedUntil, suspension.value.until.getTime())
-        }
         if (lane.blockedUntil > now) {
           yield* settleWaiters(lane, connection, now)
           return Option.some(lane.blockedUntil - now)
         }
+        if (cas && lane.holdsAt <= now) {
+          lane.holdsAt = Number.POSITIVE_INFINITY
+          if ((yield* releaseExpiredHolds(connection, now)) > 0) lane.dirty = true
+        }
+        // Nothing was committed since the last claim: only retries can come due (see nextDue below).
+        let outcome: "idle" | "blocked" | "wrote" = "idle"
+        if (lane.dirty) {
+          // Coalescing: a write shortly after the previous one waits out the interval, gathering more.
+          const spacing = lane.lastWriteAt + options.intervalMs - now
+          if (spacing > 0) {
+            yield* Effect.sleep(Duration.millis(spacing))
+            now = yield* EngineClock.now
+          }
+          outcome = yield* write(lane, entry, push)
+        }
+        if (outcome !== "idle") continue
+        yield* settleWaiters(lane, connection, now)
+        if (cas) {
+          const holds = yield* StockChannelState.nextHoldExpiry(connection)
+          lane.holdsAt = holds ?? Number.POSITIVE_INFINITY
+        }
         const next = yield* outbox.nextDue(connection)
-        if (Option.isNone(next)) {
+        const dueAt = Math.min(Option.match(next, { onNone: () => Infinity, onSome: (d) => d.getTime() }), lane.holdsAt)
+        if (dueAt === Number.POSITIVE_INFINITY) {
           yield* resolveAll(lane, "current")
           return Option.none<number>()
         }
-        const dueIn = next.value.getTime() - now
-        if (dueIn > 0) {
-          yield* settleWaiters(lane, connection, now)
-          return Option.some(dueIn)
-        }
-        // Coalescing: a write shortly after the previous one waits out the interval, gathering more.
-        const spacing = lane.lastWriteAt + options.intervalMs - now
-        if (spacing > 0) {
-          yield* Effect.sleep(Duration.millis(spacing))
-          now = yield* EngineClock.now
-        }
-        const outcome = yield* write(lane, entry, push)
-        if (outcome === "idle") {
-          yield* settleWaiters(lane, connection, now)
-          // Due rows exist but none could be claimed (another worker holds them): look again shortly.
-          return Option.some(options.intervalMs)
-        }
+        // Something comes due later (a retry, held units let go), or is due but was not claimed: a
+        // change this lane was not told about (another process), or rows under another worker's lease.
+        lane.dirty = true
+        return Option.some(dueAt > now ? dueAt - now : options.intervalMs)
       }
     })
 
@@ -405,11 +608,14 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
         waiters: new Map(),
         lastWriteAt: Number.NEGATIVE_INFINITY,
         blockedUntil: 0,
-        stats: { writes: 0, updates: 0, failures: 0, deadLettered: 0 }
+        dirty: true,
+        holdsAt: 0,
+        stats: { writes: 0, updates: 0, stale: 0, failures: 0, deadLettered: 0 }
       }
       lanes.set(connection, lane)
       yield* Effect.forkIn(
         runLane(lane, connection).pipe(
+          Effect.provideService(SqlClient.SqlClient, sql),
           Effect.withClock(clock.clock),
           Effect.provideService(EngineClock.EngineClock, clock)
         ),
@@ -417,6 +623,20 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
       )
       return lane
     })
+
+  const kick = (connection: string) =>
+    Effect.flatMap(laneFor(connection), (lane) => {
+      lane.dirty = true
+      return Queue.offer(lane.wake, undefined)
+    })
+  const kickAll = Effect.forEach(
+    registry.all.filter((e) => e.services["stock.push"] !== undefined),
+    (e) => kick(e.id),
+    { discard: true }
+  )
+
+  // A restart picks up what the previous process left pending: every lane looks once.
+  yield* kickAll
 
   return {
     request: (connection, listing, version) =>
@@ -426,10 +646,12 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
         const list = lane.waiters.get(listing) ?? []
         list.push({ version, done })
         lane.waiters.set(listing, list)
+        lane.dirty = true
         yield* Queue.offer(lane.wake, undefined)
         return yield* Deferred.await(done)
       }),
-    kick: (connection) => Effect.flatMap(laneFor(connection), (lane) => Queue.offer(lane.wake, undefined)),
+    kick,
+    kickAll,
     stats: Effect.sync(() => [...lanes.entries()].map(([connection, l]) => ({ connection, ...l.stats })))
   }
 })
@@ -466,15 +688,77 @@ export const layer: Layer.Layer<
 )
 
 /**
- * Tells the pushers a listing has a new version to write: wakes this process's lane for the
- * connection at once (the write goes out without waiting for message delivery), and sends the
- * durable, deduplicated `Push` message, which redelivers the work after a crash and answers
- * `current` when the lane already wrote it.
+ * Tells the pushers a listing has a new version to write, after the transaction that stored it
+ * committed: wakes this process's lane for the connection, which writes it at once or folds it into
+ * the next write. The committed outbox row is what makes it durable; nothing else is stored.
  */
-export const notify = (connection: string, listing: string, version: number) =>
+export const notify = (
+  connection: string,
+  _listing?: string,
+  _version?: number
+): Effect.Effect<void, never, StockLanes> => Effect.flatMap(StockLanes, (lanes) => lanes.kick(connection))
+
+/**
+ * Sends the durable, deduplicated `Push` message for a listing's version (primary key
+ * `connection:listing:version`): the entity hands it to the lane of whichever runner owns the
+ * listing and answers `current` when a lane already wrote it.
+ */
+export const notifyDurable = (connection: string, listing: string, version: number) =>
   Effect.gen(function* () {
-    const lanes = yield* StockLanes
-    yield* lanes.kick(connection)
     const makeClient = yield* StockPusherEntity.client
     yield* makeClient(entityId(connection, listing)).Push({ connection, listing, version }, { discard: true })
+  })
+
+/**
+ * The pool applied `units` of an order from `connection` for `listing`: units held back for the
+ * channel's unseen sales are released (the listing is written again with the pool's number), and the
+ * rest is credit for the drop the next compare-and-set write will find. Runs inside the caller's
+ * transaction; call {@link notify} after the commit, as for any pool change. A no-op for connectors
+ * without compare-and-set. Answers the units released.
+ */
+export const orderSeen = (input: {
+  readonly connection: string
+  readonly listing: string
+  readonly units: number
+  readonly location?: string | undefined
+}): Effect.Effect<
+  number,
+  StoreError.StoreError | SqlError,
+  ConnectionRegistry | Outbox.StockOutbox | SqlClient.SqlClient | EngineClock.EngineClock
+> =>
+  Effect.gen(function* () {
+    const registry = yield* ConnectionRegistry
+    const entry = yield* registry.get(input.connection).pipe(Effect.option)
+    if (Option.isNone(entry) || !comparesAndSets(entry.value) || input.units <= 0) return 0
+    const options = yield* StockPushOptions
+    const outbox = yield* Outbox.StockOutbox
+    const sql = yield* SqlClient.SqlClient
+    return yield* EngineClock.business(
+      sql.withTransaction(
+        Effect.gen(function* () {
+          const now = yield* EngineClock.now
+          const state = yield* StockChannelState.readForUpdate(input.connection, input.listing, input.location)
+          const before = StockDecision.current(state.balance, now)
+          const balance = StockDecision.orderSeen(state.balance, {
+            units: input.units,
+            now,
+            windowMs: options.holdWindowMs
+          })
+          yield* StockChannelState.save(input.connection, { ...state, balance })
+          const released = before.held - balance.held
+          if (released > 0) {
+            const row = yield* outbox.get(input.connection, input.listing)
+            if (Option.isSome(row) && row.value.status === "pending") {
+              yield* outbox.setDesired({
+                connection: input.connection,
+                listing: input.listing,
+                quantity: row.value.desiredQuantity,
+                force: true
+              })
+            }
+          }
+          return released
+        })
+      )
+    )
   })
