@@ -48,6 +48,7 @@ import { EngineAlerts } from "./EngineAlerts.ts"
 import * as EngineClock from "./EngineClock.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import * as StockChannelState from "./StockChannelState.ts"
+import { StockListingIds } from "./StockListingIds.ts"
 
 /** How a `Push` ended for its listing. */
 export const PushResult = Schema.Literal("pushed", "current", "deferred", "dead", "paused")
@@ -180,6 +181,7 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
   const providers = yield* TokenProviders
   const alerts = yield* EngineAlerts
   const options = yield* StockPushOptions
+  const listingIds = yield* StockListingIds
   const sql = yield* SqlClient.SqlClient
   const scope = yield* Effect.scope
   const clock = yield* EngineClock.EngineClock
@@ -341,10 +343,11 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
       if (claimed.claims.length >= batch) lane.dirty = true
       const plans = claimed.claims.map((c) => plan(c, claimed.states.get(c.listing), startedAt, cas))
       const byListing = new Map(plans.map((p) => [p.claim.listing, p]))
+      const ids = yield* listingIds.lookup(connection, [...byListing.keys()])
       const updates = plans.map(
         (p): Connector.StockUpdate => ({
           externalSku: p.claim.listing,
-          externalIds: {},
+          externalIds: ids.get(p.claim.listing) ?? {},
           quantity: p.quantity,
           expected: p.expected,
           idempotencyKey: p.key

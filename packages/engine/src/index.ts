@@ -23,5 +23,9 @@ export * as EngineCluster from "./EngineCluster.ts"
 export * as EngineFlows from "./EngineFlows.ts"
 /** What the engine does when a partner call fails, by error class. */
 export * as RetryPolicy from "./RetryPolicy.ts"
+/** What the stock pusher knows about each listing on a compare-and-set channel. */
+export * as StockChannelState from "./StockChannelState.ts"
+/** The platform ids a listing's stock write needs, from the pool's listings. */
+export * as StockListingIds from "./StockListingIds.ts"
 /** Coalesced, batched, quota-aware stock pushes per listing. */
 export * as StockPusher from "./StockPusher.ts"
