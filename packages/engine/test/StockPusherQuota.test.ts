@@ -10,17 +10,15 @@
  *
  * Every assertion reads the sandbox's own record of requests (times in the sandbox's clock).
  */
-import * as Path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { MemoryConnector } from "@tkbridge/connector-memory"
 import { MemoryFakeChannel, MemorySandbox } from "@tkbridge/connector-memory/sandbox"
 import { SandboxClock } from "@tkbridge/connector-testkit"
 import { Quota, TokenStore } from "@tkbridge/core"
-import { EngineClock, EngineCluster } from "@tkbridge/engine"
-import { SqlTesting } from "@tkbridge/store-sql"
-import { Effect, Layer, Option, Schema } from "effect"
-import { freePort, roots, tempDir, testTuning } from "./support/Roots.ts"
-import { clockOf, connection, eventually, publish, settled, stockLayer } from "./support/StockHarness.ts"
+import { EngineClock } from "@tkbridge/engine"
+import { Effect, Option, Schema } from "effect"
+import { roots } from "./support/Roots.ts"
+import { clockOf, connection, durableRoot, eventually, publish, settled, stockLayer } from "./support/StockHarness.ts"
 
 const hour = 3_600_000
 const day = 24 * hour
@@ -46,23 +44,6 @@ const authorize = (id: string, sandbox: MemorySandbox.MemorySandbox) =>
   Effect.flatMap(TokenStore.TokenStore, (store) => store.save(id, MemoryFakeChannel.tokenSetOf(sandbox)))
 
 const writes = (sandbox: MemorySandbox.MemorySandbox) => sandbox.server.requestsTo("inventory.set")
-
-/** The same database for several engine lifetimes: a SQLite file, or a PostgreSQL database. */
-const durableRoot = (name: string) =>
-  Effect.gen(function* () {
-    if (name.startsWith("embedded")) {
-      const dir = yield* tempDir
-      const filename = Path.join(dir, "tkbridge.db")
-      return () => EngineCluster.embedded({ filename, tuning: testTuning }).pipe(Layer.orDie)
-    }
-    const url = yield* SqlTesting.freshPgDatabase
-    return () =>
-      Layer.unwrapEffect(
-        Effect.map(freePort, (port) =>
-          EngineCluster.scaleOut({ url, runnerAddress: { host: "127.0.0.1", port }, tuning: testTuning })
-        )
-      ).pipe(Layer.orDie)
-  })
 
 for (const root of roots) {
   describe(`StockPusher quotas and suspensions, ${root.name}`, () => {

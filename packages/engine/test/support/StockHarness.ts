@@ -4,13 +4,22 @@
  * does after a commit, waiting for a condition without timing assertions, and a business clock
  * driven by a sandbox clock running faster than real time.
  */
+import * as Path from "node:path"
 import { NodeHttpClient } from "@effect/platform-node"
 import type { SandboxClock } from "@tkbridge/connector-testkit"
 import type { Connector, StoreError } from "@tkbridge/core"
 import { Outbox } from "@tkbridge/core"
-import type { EngineCluster } from "@tkbridge/engine"
-import { ConnectionAuth, ConnectionRegistry, EngineAlerts, EngineClock, StockPusher } from "@tkbridge/engine"
+import {
+  ConnectionAuth,
+  ConnectionRegistry,
+  EngineAlerts,
+  EngineClock,
+  EngineCluster,
+  StockPusher
+} from "@tkbridge/engine"
+import { SqlTesting } from "@tkbridge/store-sql"
 import { Effect, Layer } from "effect"
+import { freePort, tempDir, testTuning } from "./Roots.ts"
 
 /** A connection to a sandbox of any connector. */
 export const connection = (
@@ -91,3 +100,20 @@ export const settled = (
         : false
     )
   )
+
+/** The same database for several engine lifetimes: a SQLite file, or a PostgreSQL database. */
+export const durableRoot = (name: string) =>
+  Effect.gen(function* () {
+    if (name.startsWith("embedded")) {
+      const dir = yield* tempDir
+      const filename = Path.join(dir, "tkbridge.db")
+      return () => EngineCluster.embedded({ filename, tuning: testTuning }).pipe(Layer.orDie)
+    }
+    const url = yield* SqlTesting.freshPgDatabase
+    return () =>
+      Layer.unwrapEffect(
+        Effect.map(freePort, (port) =>
+          EngineCluster.scaleOut({ url, runnerAddress: { host: "127.0.0.1", port }, tuning: testTuning })
+        )
+      ).pipe(Layer.orDie)
+  })
