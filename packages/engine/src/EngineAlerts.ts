@@ -14,6 +14,7 @@ export type AlertCode =
   | "authorization_expiring"
   | "dead_letters"
   | "order_not_reserved"
+  | "parcel_not_cancelled"
   | "suspended"
   | "messages_stalled"
 

@@ -1,0 +1,364 @@
+/**
+ * FulfilmentWorkflow: one order, from its reservation to the tracking number on the channel it came
+ * from. Started (through `WorkflowStarter`) when a reserved order is ready to ship, it:
+ *
+ * 1. checks the order is still reserved (a cancellation may have released it) — nothing else to do
+ *    when it was released or already shipped by other means;
+ * 2. creates the parcel at the fulfilment connection (`shipment.create`), with the parcel reference
+ *    derived from the connection and the order: the provider's idempotency key, so a re-run finds the
+ *    parcel it already made instead of making a second one;
+ * 3. checks again: an order cancelled while the parcel was being created gets its parcel cancelled;
+ * 4. waits durably for the tracking number when the provider assigns it later (a `get` every
+ *    `trackingPollEvery`, spaced by durable clocks, up to `trackingTimeout`);
+ * 5. writes carrier and tracking number back to the order's channel (`fulfillment.push`, idempotency
+ *    key `ship:<connection>:<order>`), unless the flow says not to;
+ * 6. commits the reservation: the units have left (on hand goes down, the listings are republished).
+ *
+ * Every partner call is its own activity with its own idempotency key, under the retry policy; a step
+ * that cannot succeed dead-letters the order with the whole context and the workflow ends — a replay
+ * starts it again as its next generation and it walks past what is already done.
+ *
+ * @since 0.1.0
+ */
+
+import * as Crypto from "node:crypto"
+import type { WorkflowEngine } from "@effect/workflow"
+import { Workflow } from "@effect/workflow"
+import type { Connector } from "@tkbridge/core"
+import { Audit, ConnectorError, Ids, Ledger, Order } from "@tkbridge/core"
+import type { Layer } from "effect"
+import { Duration, Effect, Schema } from "effect"
+import type { ConnectionRegistryShape } from "./ConnectionRegistry.ts"
+import { ConnectionRegistry } from "./ConnectionRegistry.ts"
+import type { FulfilmentDefaults } from "./EngineFlows.ts"
+import { CurrentFlows, fulfilmentDefaults } from "./EngineFlows.ts"
+import { StockPublisher } from "./StockPublisher.ts"
+import type { DeadContext, StepDead, StepRequirements } from "./WorkflowSteps.ts"
+import { giveUp, localStep, partnerStep, waitFor } from "./WorkflowSteps.ts"
+
+/** What the workflow is started with. */
+export const FulfilmentPayload = Schema.Struct({
+  /** The channel the order came from. */
+  connection: Ids.ConnectionId,
+  orderId: Ids.ExternalId,
+  /** The connection that ships it. */
+  fulfiller: Ids.ConnectionId,
+  trackingBack: Schema.Boolean,
+  /** 0 for the first run; a dead-letter replay starts the next one. */
+  generation: Schema.Int.pipe(Schema.nonNegative()),
+  /** The order as it was when it became ready to ship (address, lines). */
+  order: Order.Order
+})
+/** What the workflow is started with. */
+export type FulfilmentPayload = typeof FulfilmentPayload.Type
+
+/** How it ended. */
+export const FulfilmentResult = Schema.Struct({
+  outcome: Schema.Literal("shipped", "cancelled", "already_shipped", "not_reserved", "dead"),
+  reference: Schema.optional(Schema.String),
+  carrier: Schema.optional(Schema.String),
+  trackingNumber: Schema.optional(Schema.String),
+  /** The step that dead-lettered the order. */
+  step: Schema.optional(Schema.String)
+})
+/** How it ended. */
+export type FulfilmentResult = typeof FulfilmentResult.Type
+
+/** The name `WorkflowStarter` starts it by. */
+export const name = "fulfilment"
+
+/** The workflow. Its execution is keyed by `connection/order#generation`. */
+export const FulfilmentWorkflow = Workflow.make({
+  name: "tkbridge/OrderFulfilment",
+  payload: FulfilmentPayload,
+  success: FulfilmentResult,
+  idempotencyKey: (p) => executionKey(p)
+})
+
+/** The execution key of a payload. */
+export const executionKey = (p: {
+  readonly connection: string
+  readonly orderId: string
+  readonly generation: number
+}) => `${p.connection}/${p.orderId}#${p.generation}`
+
+/**
+ * The parcel reference for an order: `<connection>-<order>` when it fits providers' limits (letters,
+ * digits, `-`, `_`, at most 50 characters), else a stable hash of both. Never depends on the attempt.
+ */
+export const parcelReference = (connection: string, orderId: string): string => {
+  const plain = `${connection}-${orderId}`
+  return /^[A-Za-z0-9_-]{1,50}$/.test(plain)
+    ? plain
+    : `tkb-${Crypto.createHash("sha256").update(`${connection}\u0000${orderId}`).digest("hex").slice(0, 40)}`
+}
+
+/** The idempotency key of the tracking write-back. */
+export const shipKey = (connection: string, orderId: string): string => `ship:${connection}:${orderId}`
+
+/** The parcel request for an order: address, weight and a customs line per order line. */
+export const parcelRequest = (
+  order: Order.Order,
+  reference: string,
+  defaults: FulfilmentDefaults
+): Connector.ParcelRequest | undefined => {
+  if (order.shipTo === undefined) return undefined
+  const units = order.lines.reduce((sum, l) => sum + l.qty, 0)
+  const bySku = new Map<string, Connector.Declaration>()
+  for (const l of order.lines) {
+    const existing = bySku.get(l.externalSku)
+    if (existing !== undefined) {
+      bySku.set(l.externalSku, { ...existing, qty: existing.qty + l.qty })
+      continue
+    }
+    bySku.set(l.externalSku, {
+      externalSku: l.externalSku,
+      description: l.title ?? defaults.declaration.description,
+      descriptionLocal: defaults.declaration.descriptionLocal,
+      qty: l.qty,
+      unitValue: l.unitPrice !== undefined && l.unitPrice > 0 ? l.unitPrice : defaults.declaration.unitValue,
+      currency: order.currency ?? defaults.declaration.currency,
+      hsCode: defaults.declaration.hsCode,
+      originCountry: defaults.declaration.originCountry,
+      unitWeightGrams: defaults.unitWeightGrams
+    })
+  }
+  return {
+    reference,
+    order,
+    shipTo: order.shipTo,
+    service: defaults.service,
+    weightGrams: defaults.packagingWeightGrams + units * defaults.unitWeightGrams,
+    declarations: [...bySku.values()]
+  }
+}
+
+/** A parcel as journaled. */
+export const Parcel = Schema.Struct({
+  externalId: Schema.String,
+  reference: Schema.String,
+  trackingNumber: Schema.optional(Schema.String),
+  carrier: Schema.String,
+  pending: Schema.Boolean
+})
+
+const ReservationState = Schema.Literal("none", "held", "committed", "released")
+
+/** Where an order's reservation stands: any line held → held; else committed if any shipped. */
+export const reservationState = (connection: string, orderId: string) =>
+  Effect.flatMap(Ledger.Ledger, (ledger) =>
+    Effect.map(ledger.reservations(connection, orderId), (rows): typeof ReservationState.Type => {
+      if (rows.length === 0) return "none"
+      if (rows.some((r) => r.state === "held")) return "held"
+      if (rows.some((r) => r.state === "committed")) return "committed"
+      return "released"
+    })
+  )
+
+const capability = <C extends Connector.Capability>(registry: ConnectionRegistryShape, connection: string, c: C) =>
+  registry
+    .capability(connection, c)
+    .pipe(
+      Effect.mapError(
+        (e) => new ConnectorError.Rejected({ connection, code: "capability_missing", message: e.message })
+      )
+    )
+
+const audited = <A>(
+  call: Effect.Effect<A, ConnectorError.ConnectorError>,
+  input: { connection: string; operation: string; subject: string; idempotencyKey: string; request?: unknown },
+  outcome: (a: A) => string
+) =>
+  Effect.tap(call, (a) =>
+    Effect.flatMap(Audit.Audit, (audit) =>
+      audit.append(Audit.outboundWrite({ ...input, outcome: outcome(a) })).pipe(Effect.ignore)
+    )
+  )
+
+/** What the workflow's behaviour needs. */
+export type Requirements =
+  | StepRequirements
+  | WorkflowEngine.WorkflowEngine
+  | CurrentFlows
+  | Ledger.Ledger
+  | Audit.Audit
+  | StockPublisher
+
+/** The workflow's behaviour. */
+export const layer: Layer.Layer<never, never, Requirements> = FulfilmentWorkflow.toLayer((payload) =>
+  Effect.gen(function* () {
+    const registry = yield* ConnectionRegistry
+    const flows = yield* CurrentFlows
+    const { connection, orderId, fulfiller, order } = payload
+    const context: DeadContext = {
+      workflow: name,
+      payload: Schema.encodeSync(FulfilmentPayload)(payload),
+      executionKey: executionKey(payload),
+      subject: `order ${orderId}`
+    }
+    const reference = parcelReference(connection, orderId)
+    const defaults = fulfilmentDefaults(flows, fulfiller)
+
+    const state = yield* localStep({
+      name: "check-reservation",
+      connection,
+      success: ReservationState,
+      execute: reservationState(connection, orderId),
+      context
+    })
+    if (state === "none") return { outcome: "not_reserved" as const }
+    if (state === "released") return { outcome: "cancelled" as const }
+    if (state === "committed") return { outcome: "already_shipped" as const }
+
+    const request = parcelRequest(order, reference, defaults)
+    if (request === undefined) {
+      return yield* giveUp({
+        name: "create-parcel",
+        connection,
+        reason: "unmappable_payload",
+        error: new ConnectorError.Rejected({
+          connection,
+          code: "no_address",
+          message: `order ${orderId} carries no delivery address; the channel has not disclosed it`
+        }),
+        context
+      })
+    }
+    const created = yield* partnerStep({
+      name: "create-parcel",
+      connection: fulfiller,
+      lane: "high",
+      success: Parcel,
+      context,
+      call: Effect.flatMap(capability(registry, fulfiller, "shipment.create"), (shipments) =>
+        audited(
+          shipments.create(request),
+          {
+            connection: fulfiller,
+            operation: "shipment.create",
+            subject: orderId,
+            idempotencyKey: reference,
+            request: { order: orderId, service: request.service, weightGrams: request.weightGrams }
+          },
+          (p) => `created ${p.externalId}${p.trackingNumber ? ` ${p.trackingNumber}` : " (tracking pending)"}`
+        )
+      )
+    })
+
+    const after = yield* localStep({
+      name: "check-after-parcel",
+      connection,
+      success: ReservationState,
+      execute: reservationState(connection, orderId),
+      context
+    })
+    if (after === "released") {
+      yield* partnerStep({
+        name: "cancel-parcel",
+        connection: fulfiller,
+        lane: "high",
+        success: Schema.Literal("cancelled", "too_late", "absent"),
+        context,
+        call: Effect.flatMap(capability(registry, fulfiller, "shipment.create"), (shipments) =>
+          shipments.cancel(reference).pipe(
+            Effect.as("cancelled" as const),
+            Effect.catchTags({
+              Rejected: () => Effect.succeed("too_late" as const),
+              NotFound: () => Effect.succeed("absent" as const)
+            })
+          )
+        )
+      })
+      return { outcome: "cancelled" as const, reference }
+    }
+
+    let parcel = created
+    const every = defaults.trackingPollEvery
+    const polls = Math.max(
+      1,
+      Math.ceil(Duration.toMillis(defaults.trackingTimeout) / Math.max(1, Duration.toMillis(every)))
+    )
+    for (let i = 0; parcel.trackingNumber === undefined || parcel.trackingNumber === ""; i++) {
+      if (i >= polls) {
+        return yield* giveUp({
+          name: "await-tracking",
+          connection: fulfiller,
+          reason: "retry_exhausted",
+          error: new ConnectorError.Transient({
+            connection: fulfiller,
+            message: `parcel ${reference} still has no tracking number after ${polls} checks`
+          }),
+          attempts: polls,
+          context
+        })
+      }
+      yield* waitFor(`tracking-wait-${i}`, every)
+      parcel = yield* partnerStep({
+        name: `parcel-get-${i}`,
+        connection: fulfiller,
+        lane: "high",
+        success: Parcel,
+        context,
+        call: Effect.flatMap(capability(registry, fulfiller, "shipment.create"), (shipments) =>
+          shipments.get(reference)
+        )
+      })
+    }
+    const trackingNumber = parcel.trackingNumber!
+
+    const origin = yield* registry.get(connection).pipe(Effect.orDie)
+    if (payload.trackingBack && origin.manifest.capabilities.includes("fulfillment.push")) {
+      yield* partnerStep({
+        name: "write-tracking",
+        connection,
+        lane: "high",
+        success: Schema.Struct({ externalId: Schema.optional(Schema.String), alreadyShipped: Schema.Boolean }),
+        context,
+        call: Effect.flatMap(capability(registry, connection, "fulfillment.push"), (fulfilment) =>
+          audited(
+            fulfilment.ship({
+              orderId,
+              carrier: parcel.carrier,
+              trackingNumber,
+              idempotencyKey: shipKey(connection, orderId)
+            }),
+            {
+              connection,
+              operation: "fulfillment.push",
+              subject: orderId,
+              idempotencyKey: shipKey(connection, orderId),
+              request: { carrier: parcel.carrier, trackingNumber }
+            },
+            (r) => (r.alreadyShipped ? "already_shipped" : "shipped")
+          )
+        )
+      })
+    }
+
+    yield* localStep({
+      name: "commit",
+      connection,
+      success: Schema.Array(Schema.String),
+      context,
+      execute: Effect.flatMap(StockPublisher, (publisher) =>
+        publisher.run(
+          Effect.flatMap(Ledger.Ledger, (ledger) =>
+            ledger.commit({ connection, orderId }, { actor: "engine", reason: `shipped ${trackingNumber}` }).pipe(
+              Effect.map((r) => ({ value: r.lines, changed: r.changed })),
+              // Released meanwhile (cancelled after the parcel left) or unknown: nothing to commit.
+              Effect.catchTags({
+                UnknownOrder: () => Effect.succeed({ value: [] as ReadonlyArray<string>, changed: [] }),
+                InvalidTransition: () => Effect.succeed({ value: [] as ReadonlyArray<string>, changed: [] })
+              })
+            )
+          ),
+          { actor: "engine", cause: `order ${orderId} shipped` }
+        )
+      )
+    })
+    return { outcome: "shipped" as const, reference, carrier: parcel.carrier, trackingNumber }
+  }).pipe(
+    Effect.catchTag("StepDead", (e: StepDead) => Effect.succeed({ outcome: "dead" as const, step: e.step })),
+    Effect.annotateLogs({ workflow: "fulfilment", connection: payload.connection, order: payload.orderId })
+  )
+)
