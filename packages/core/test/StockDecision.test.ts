@@ -82,7 +82,7 @@ describe("StockDecision", () => {
       fc.record({ kind: fc.constant("countDown" as const), n: fc.integer({ min: 1, max: 3 }) }),
       fc.record({ kind: fc.constant("sync" as const) })
     )
-    fc.assert(
+    return fc.assert(
       fc.property(fc.integer({ min: 0, max: 30 }), fc.array(event, { maxLength: 80 }), (start, events) => {
         let onHand = start
         let poolHeld = 0
