@@ -765,3 +765,26 @@ export const orderSeen = (input: {
       )
     )
   })
+
+/**
+ * {@link orderSeen} for every line of an order the pool has just reserved (not for a redelivered
+ * one: the ledger answers `duplicate` then). Runs inside the caller's transaction. Answers the units
+ * released in all.
+ */
+export const ordersSeen = (input: {
+  readonly connection: string
+  readonly lines: ReadonlyArray<{ readonly externalSku: string; readonly qty: number }>
+}): Effect.Effect<
+  number,
+  StoreError.StoreError | SqlError,
+  ConnectionRegistry | Outbox.StockOutbox | SqlClient.SqlClient | EngineClock.EngineClock
+> =>
+  Effect.gen(function* () {
+    const units = new Map<string, number>()
+    for (const l of input.lines) units.set(l.externalSku, (units.get(l.externalSku) ?? 0) + l.qty)
+    let released = 0
+    for (const [listing, n] of units) {
+      released += yield* orderSeen({ connection: input.connection, listing, units: n })
+    }
+    return released
+  })
