@@ -86,7 +86,7 @@ const orderArrives = (origin: string, sku: string, qty: number) =>
     const ledger = yield* Ledger.Ledger
     const orderId = `${origin}-${++order}`
     yield* ledger.reserve({ connection: origin, orderId, lines: [{ lineId: "1", externalSku: sku, qty }] })
-    if (origin === shop) yield* StockPusher.orderSeen({ connection: shop, listing: sku, units: qty })
+    if (origin === shop) yield* StockPusher.ordersSeen({ connection: shop, lines: [{ externalSku: sku, qty }] })
     yield* publishChanges({ changed: [{ connection: shop, externalSku: sku }] })
   })
 
