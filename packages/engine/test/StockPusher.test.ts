@@ -138,6 +138,32 @@ for (const root of roots) {
     )
 
     it.live(
+      "the durable per-version message reaches the listing's entity, which has the lane write it",
+      () =>
+        Effect.gen(function* () {
+          const sandbox = yield* MemorySandbox.scoped({ rateLimit: false })
+          sandbox.seedItems([{ sku: "A", stock: 0 }])
+          const engine = stockEngine({ root: root.layer(), connections: [memoryConnection("mem", sandbox)] })
+          yield* Effect.gen(function* () {
+            yield* authorize([["mem", sandbox]])
+            const outbox = yield* Outbox.StockOutbox
+            const { version } = yield* outbox.setDesired({ connection: "mem", listing: "A", quantity: 3 })
+            // No wake-up: only the persisted message tells the pusher.
+            yield* StockPusher.notifyDurable("mem", "A", version)
+            yield* StockPusher.notifyDurable("mem", "A", version)
+            yield* eventually(Effect.sync(() => sandbox.stock("A") === 3))
+            yield* eventually(settled("mem", "A"))
+            const sql = yield* SqlClient.SqlClient
+            const [messages] = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM cluster_messages`
+            // Sent twice, stored once (the primary key is connection:listing:version).
+            expect(Number(messages?.n)).toBe(1)
+          }).pipe(Effect.provide(engine))
+          expect(sandbox.stockWrites("A").map((w) => w.quantity)).toEqual([3])
+        }).pipe(Effect.scoped),
+      120_000
+    )
+
+    it.live(
       "a value committed but never notified (a crash before the wake-up) is written when the engine starts",
       () =>
         Effect.gen(function* () {
