@@ -30,6 +30,8 @@
  *
  * @since 0.1.0
  */
+
+import type { SqlClient } from "@effect/sql"
 import type { AfterSale, ChannelEvent, Connector, ConnectorError, Outbox, StoreError } from "@tkbridge/core"
 import { DeadLetter, Inbox, Ledger, Order, TokenStore } from "@tkbridge/core"
 import { Data, Duration, Effect, Schema } from "effect"
@@ -42,7 +44,8 @@ import * as FulfilmentWorkflow from "./FulfilmentWorkflow.ts"
 import * as PartnerCall from "./PartnerCall.ts"
 import type * as RetryPolicy from "./RetryPolicy.ts"
 import type { Published } from "./StockPublisher.ts"
-import { StockPublisher } from "./StockPublisher.ts"
+import { isSqlError, StockPublisher, storeFailure } from "./StockPublisher.ts"
+import * as StockPusher from "./StockPusher.ts"
 import { enqueueStart } from "./WorkflowStarter.ts"
 
 /** An after-sale as far as it is known: a full snapshot, or what a notice said. */
@@ -301,6 +304,8 @@ export type ApplyRequirements =
   | EngineClock.EngineClock
   | ConnectionRegistry
   | Outbox.OutboundJobs
+  | Outbox.StockOutbox
+  | SqlClient.SqlClient
 
 /**
  * Applies prepared events inside the inbox's transaction (the entry is being marked done in it).
@@ -362,6 +367,15 @@ export const apply = (
         )
         .pipe(
           Effect.tap((r) => Effect.sync(() => changed.push(...r.changed))),
+          // A fresh reservation tells a compare-and-set channel's pusher that the drop it may find on
+          // the channel is this order, not an unseen sale (a redelivery answers `duplicate`).
+          Effect.tap((r) =>
+            r.outcome === "reserved"
+              ? StockPusher.ordersSeen({ connection, lines: order.lines }).pipe(
+                  Effect.catchIf(isSqlError, (e) => Effect.fail(storeFailure("orders.seen", e)))
+                )
+              : Effect.void
+          ),
           Effect.catchTags({
             UnknownSku: (e) => Effect.fail(deadFor(e, order.externalId)),
             InsufficientStock: (e) => Effect.fail(deadFor(e, order.externalId))

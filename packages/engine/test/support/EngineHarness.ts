@@ -1,0 +1,91 @@
+/**
+ * The whole engine over a composition root, with the webhook edge served over real HTTP (as the
+ * runner serves it), for end-to-end tests against sandboxes: deliveries go to
+ * `<edgeUrl>/webhooks/<connection>`, the edge's notify hook wakes the inbox processor.
+ */
+import * as Http from "node:http"
+import { HttpRouter, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import type { Connector } from "@tkbridge/core"
+import { WebhookEdge } from "@tkbridge/core"
+import type {
+  ConnectionRegistry,
+  EngineClock,
+  EngineCluster,
+  EngineFlows,
+  EngineSchedules,
+  StockPusher
+} from "@tkbridge/engine"
+import { Engine } from "@tkbridge/engine"
+import { Effect, Layer } from "effect"
+import { freePort } from "./Roots.ts"
+
+/** A connection spec over any connector (the registry takes the widened type). */
+export const connection = <C extends Connector.Capability, Config>(
+  id: string,
+  connector: Connector.Connector<C, Config>,
+  config: unknown,
+  quota?: ConnectionRegistry.QuotaOverrides
+): ConnectionRegistry.ConnectionSpec => ({
+  id,
+  connector: connector as unknown as Connector.Connector<Connector.Capability, unknown>,
+  config,
+  quota
+})
+
+/** Fast cadences for tests: sweeps every few hundred milliseconds. */
+export const testTuning: Partial<EngineSchedules.Tuning> = {
+  inboxSweep: "300 millis",
+  inboxGrace: "200 millis",
+  jobSweep: "500 millis",
+  outboxSweep: "1 second",
+  tokenScan: "2 seconds",
+  authorizationScan: "2 seconds",
+  expiry: "500 millis",
+  deadLetterAlerts: "2 seconds"
+}
+
+/** The engine plus an edge server; `edgeUrl` is where sandboxes deliver webhooks. */
+export class EdgeUrl extends Effect.Tag("test/EdgeUrl")<EdgeUrl, { readonly url: string }>() {}
+
+/** The engine and its webhook edge on a free loopback port. */
+export const engineWithEdge = (options: {
+  readonly root: Layer.Layer<EngineCluster.ClusterServices>
+  readonly connections: ReadonlyArray<ConnectionRegistry.ConnectionSpec>
+  readonly flows: EngineFlows.EngineFlows
+  readonly clock?: Layer.Layer<EngineClock.EngineClock> | undefined
+  readonly push?: Partial<StockPusher.Options> | undefined
+  readonly tuning?: Partial<EngineSchedules.Tuning> | undefined
+}) => {
+  const engine = Engine.layer({
+    root: options.root,
+    connections: options.connections,
+    flows: options.flows,
+    clock: options.clock,
+    push: options.push,
+    tuning: { ...testTuning, ...options.tuning }
+  })
+  const edge = Layer.effect(
+    WebhookEdge.WebhookEdge,
+    Effect.flatMap(Engine.Engine, (e) =>
+      WebhookEdge.make({ notify: (stored) => e.notifyInbox(stored.connection, stored.id) })
+    )
+  )
+  const served = Layer.unwrapEffect(
+    Effect.map(freePort, (port) =>
+      Layer.merge(
+        HttpServer.serve(HttpRouter.empty.pipe(HttpRouter.post("/webhooks/:connection", WebhookEdge.handler))).pipe(
+          Layer.provide(NodeHttpServer.layer(() => Http.createServer(), { port, host: "127.0.0.1" }))
+        ),
+        Layer.succeed(EdgeUrl, { url: `http://127.0.0.1:${port}` })
+      )
+    )
+  )
+  return served.pipe(Layer.provideMerge(edge), Layer.provideMerge(engine), Layer.orDie)
+}
+
+/** Polls `check` until it holds (no timing assertion: the test's own timeout is the only limit). */
+export const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, intervalMs = 50) =>
+  Effect.gen(function* () {
+    while (!(yield* check)) yield* Effect.sleep(`${intervalMs} millis`)
+  })
