@@ -10,10 +10,11 @@ import { Cause, Effect, Exit } from "effect"
 import * as CommandAudit from "./CommandAudit.ts"
 import * as CommandAuth from "./CommandAuth.ts"
 import * as CommandConfig from "./CommandConfig.ts"
+import * as CommandDemo from "./CommandDemo.ts"
 import * as CommandDlq from "./CommandDlq.ts"
 import * as CommandDoctor from "./CommandDoctor.ts"
 import * as CommandInit from "./CommandInit.ts"
-import * as CommandOps from "./CommandOps.ts"
+import * as CommandOrders from "./CommandOrders.ts"
 import * as CommandRun from "./CommandRun.ts"
 import * as CommandStock from "./CommandStock.ts"
 
@@ -26,9 +27,9 @@ export const root = Command.make("tkbridge").pipe(
     CommandAuth.command,
     CommandDoctor.command,
     CommandRun.command,
-    CommandOps.demo,
+    CommandDemo.command,
     CommandStock.command,
-    CommandOps.orders,
+    CommandOrders.command,
     CommandDlq.command,
     CommandAudit.command
   ])

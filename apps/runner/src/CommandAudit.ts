@@ -103,7 +103,7 @@ export const command = Command.make(
     withOutput(
       input.json,
       Effect.gen(function* () {
-        const loaded = yield* loadConfig(configFile(input.config))
+        const loaded = yield* loadConfig(configFile(input.config), { shallow: true })
         const now = yield* Clock.currentTimeMillis
         const since = Option.isSome(input.since) ? yield* parseAge("since", input.since.value) : undefined
         const filter: Audit.Filter = {

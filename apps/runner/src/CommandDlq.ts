@@ -154,7 +154,7 @@ const dlqList = Command.make(
       input.json,
       storeFailures(
         Effect.gen(function* () {
-          const loaded = yield* loadConfig(configFile(input.config))
+          const loaded = yield* loadConfig(configFile(input.config), { shallow: true })
           const filter = yield* toFilter(input, { status: input.status, limit: input.limit })
           const { letters, total } = yield* OpsStore.withRead(
             loaded,
@@ -226,7 +226,7 @@ const dlqShow = Command.make("show", { config: configOption, json: jsonOption, i
     json,
     storeFailures(
       Effect.gen(function* () {
-        const loaded = yield* loadConfig(configFile(config))
+        const loaded = yield* loadConfig(configFile(config), { shallow: true })
         const letter = yield* OpsStore.withRead(
           loaded,
           Effect.flatMap(DeadLetter.DeadLetters, (dlq) => dlq.show(id))
@@ -294,7 +294,7 @@ const dlqReplay = Command.make(
       input.json,
       storeFailures(
         Effect.gen(function* () {
-          const loaded = yield* loadConfig(configFile(input.config))
+          const loaded = yield* loadConfig(configFile(input.config), { shallow: true })
           const filtered =
             Option.isSome(input.connection) ||
             Option.isSome(input.reason) ||
@@ -379,7 +379,7 @@ const dlqDiscard = Command.make(
       json,
       storeFailures(
         Effect.gen(function* () {
-          const loaded = yield* loadConfig(configFile(config))
+          const loaded = yield* loadConfig(configFile(config), { shallow: true })
           if (reason.trim().length === 0) {
             return yield* new CliFailure({ message: "--reason must say why the letters are dropped", exitCode: 2 })
           }

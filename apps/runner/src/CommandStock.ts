@@ -330,7 +330,7 @@ export const command = Command.make(
     withOutput(
       json,
       Effect.gen(function* () {
-        const loaded = yield* loadConfig(configFile(config))
+        const loaded = yield* loadConfig(configFile(config), { shallow: true })
         if (Option.isSome(explainOption)) {
           const target = explainTarget(explainOption.value, sku)
           if (target === undefined) {

@@ -82,6 +82,19 @@ export class ServerTls extends Schema.Class<ServerTls>("ServerTls")({
   key: described(Schema.NonEmptyTrimmedString, "PEM file: the private key")
 }) {}
 
+/** How a scale-out runner (PostgreSQL store) is reached by the others sharing the work. */
+export class ClusterConfig extends Schema.Class<ClusterConfig>("ClusterConfig")({
+  port: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 65535)), { default: () => 34431 }).annotations({
+    description: "port the runners talk to each other on (default 34431)"
+  }),
+  listenHost: Schema.optionalWith(Schema.String, { default: () => "0.0.0.0" }).annotations({
+    description: "interface to listen on for the other runners"
+  }),
+  advertiseHost: Schema.optional(Schema.NonEmptyTrimmedString).annotations({
+    description: "the host name the other runners reach this one at (default: this machine's host name)"
+  })
+}) {}
+
 /** The webhook server. */
 export class ServerConfig extends Schema.Class<ServerConfig>("ServerConfig")({
   // Also accepts text: `port: ${PORT}` is the usual way to take it from the environment, and env values are text.
@@ -98,6 +111,9 @@ export class ServerConfig extends Schema.Class<ServerConfig>("ServerConfig")({
     description: "the HTTPS URL platforms reach this server at; webhooks arrive at <publicUrl>/webhooks/<connection>"
   }),
   tls: Schema.optional(ServerTls).annotations({ description: "serve HTTPS directly with these PEM files" }),
+  cluster: Schema.optionalWith(ClusterConfig, { default: () => ClusterConfig.make({}) }).annotations({
+    description: "with a postgres:// store: how the runners sharing it reach each other"
+  }),
   selfTestSecret: Schema.optional(Schema.Redacted(Schema.NonEmptyString)).annotations({
     description:
       "shared key signing `tkbridge doctor`'s webhook self-test; set it (from the environment) when several runners sit behind one URL"

@@ -35,3 +35,10 @@ export const jsonLogger = (write: (line: string) => void, masker: (value: unknow
 /** Replaces the default logger with JSON lines on stdout. */
 export const layerJson = (write: (line: string) => void = (l) => void process.stdout.write(`${l}\n`)) =>
   Logger.replace(Logger.defaultLogger, jsonLogger(write)) satisfies Layer.Layer<never>
+
+/** Replaces the default logger with JSON lines appended to a stream (the demo's log file). */
+export const layerFile = (stream: { readonly write: (chunk: string) => unknown }) =>
+  Logger.replace(
+    Logger.defaultLogger,
+    jsonLogger((line) => void stream.write(`${line}\n`))
+  ) satisfies Layer.Layer<never>

@@ -34,8 +34,9 @@ import type { LoadedConfig } from "./ConfigLoader.ts"
 import * as PoolWiring from "./PoolWiring.ts"
 import { StateUnavailable } from "./RunnerState.ts"
 
-/** The repositories the operator commands use. */
+/** The repositories the operator commands use, and the store's client for read models. */
 export type Services =
+  | SqlClient.SqlClient
   | Ledger.Ledger
   | DeadLetter.DeadLetters
   | Audit.Audit
@@ -76,7 +77,7 @@ const repositories = (loaded: LoadedConfig) =>
   Layer.merge(SqlSyncState.layer(), SqlLedger.layer({ config: PoolWiring.ledgerConfig(loaded.config) }))
 
 const build = (client: Layer.Layer<SqlClient.SqlClient, unknown>, loaded: LoadedConfig) =>
-  Layer.build(repositories(loaded).pipe(Layer.provide(client))) as Effect.Effect<
+  Layer.build(repositories(loaded).pipe(Layer.provideMerge(client))) as Effect.Effect<
     Context.Context<Services>,
     unknown,
     Scope.Scope

@@ -15,6 +15,13 @@ export const BIN = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), ".
 
 const runnerModules = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../../node_modules")
 
+/**
+ * The environment a seller's shell would give the binary: ours without vitest's own variables (the
+ * connector test kit loads vitest when it sees them, which only works inside a vitest worker).
+ */
+const baseEnv = (): Record<string, string | undefined> =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VITEST") && k !== "TEST"))
+
 /** What a finished command left behind. */
 export interface Result {
   readonly code: number | null
@@ -31,7 +38,7 @@ export const tkbridge = (
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd,
-      env: { ...process.env, NO_COLOR: "1", ...env },
+      env: { ...baseEnv(), NO_COLOR: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""
@@ -50,7 +57,7 @@ export const start = (
 ): { readonly child: ChildProcess; readonly output: () => string; readonly stop: () => Promise<number | null> } => {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
-    env: { ...process.env, NO_COLOR: "1", ...env },
+    env: { ...baseEnv(), NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
   let output = ""
@@ -129,7 +136,21 @@ export const connector = {
     stock: { idempotencyKeys: true, compareAndSet: false, multiLocation: false },
     config
   },
-  make: () => Effect.die("not used by these tests")
+  // A shop with an empty catalogue and no orders: enough for \`tkbridge run\` to start its engine on it.
+  make: () =>
+    Effect.succeed({
+      "orders.webhook": {
+        verify: () => Effect.void,
+        decode: () => Effect.fail({ _tag: "WebhookMalformed", message: "the fixture decodes nothing" })
+      },
+      "orders.pull": { list: () => Effect.succeed({ items: [] }), get: () => Effect.die("no orders") },
+      "stock.push": {
+        push: (updates) => Effect.succeed(updates.map((u) => ({ _tag: "Applied", externalSku: u.externalSku })))
+      },
+      "stock.pull": { list: () => Effect.succeed({ items: [] }) },
+      "catalog.pull": { list: () => Effect.succeed({ items: [] }) },
+      "fulfillment.push": { ship: () => Effect.succeed({ alreadyShipped: false }) }
+    })
 }
 `
   )

@@ -1,0 +1,195 @@
+/**
+ * CommandOrders: `tkbridge orders` — recent orders as the pool sees them: their lines' reservations
+ * (held, committed when the parcel left, released when cancelled or expired), the parcel booked at
+ * the fulfilment connection and the tracking number written back to the channel, from the audit
+ * trail of those writes.
+ *
+ * The ledger port answers one order's reservations; which orders are recent is read here from the
+ * reservation table itself (newest first, read-only), the one query the port does not offer. A
+ * released order was cancelled, or was unpaid past its hold (`tkbridge audit --listing <order>`).
+ *
+ * @since 0.1.0
+ */
+import { Command, Options } from "@effect/cli"
+import { SqlClient } from "@effect/sql"
+import type { Reservation, StoreError } from "@tkbridge/core"
+import { Audit, Ledger } from "@tkbridge/core"
+import { Clock, Effect, Option, Schema } from "effect"
+import { CliFailure, configFile, configOption, jsonOption, loadConfig, withOutput } from "./CliCommon.ts"
+import { ago } from "./CommandDlq.ts"
+import * as OpsStore from "./OpsStore.ts"
+import type { OutputShape } from "./Output.ts"
+import { emit, paint, table } from "./Output.ts"
+
+/** Where an order stands. */
+export const OrderState = Schema.Literal("reserved", "partly shipped", "shipped", "released", "mixed")
+/** @since 0.1.0 */
+export type OrderState = typeof OrderState.Type
+
+/** One order with its reservations and fulfilment. */
+export interface OrderRow {
+  readonly connection: string
+  readonly orderId: string
+  readonly receivedAt: Date
+  readonly state: OrderState
+  readonly lines: ReadonlyArray<{
+    readonly item: string
+    readonly qty: number
+    readonly state: Reservation.ReservationState
+  }>
+  readonly parcel?: { readonly connection: string; readonly outcome: string; readonly at: Date } | undefined
+  readonly tracking?: { readonly outcome: string; readonly at: Date } | undefined
+}
+
+const RecentOrder = Schema.Struct({
+  connection: Schema.String,
+  order_id: Schema.String,
+  last: Schema.Number
+})
+
+/** The keys of the most recently changed orders (newest first). */
+const recent = (filter: { readonly connection?: string | undefined; readonly limit: number }) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql`SELECT connection, order_id, MAX(updated_at) AS last FROM tkb_reservations
+      ${filter.connection !== undefined ? sql`WHERE connection = ${filter.connection}` : sql``}
+      GROUP BY connection, order_id ORDER BY last DESC LIMIT ${filter.limit}`
+    return yield* Schema.decodeUnknown(Schema.Array(RecentOrder))(rows)
+  })
+
+/** An order's state from its reservation rows (released: cancelled, or unpaid past its hold). */
+export const stateOf = (rows: ReadonlyArray<Reservation.Reservation>): OrderState => {
+  const states = new Set(rows.map((r) => r.state))
+  if (states.size === 1 && states.has("held")) return "reserved"
+  if (states.size === 1 && states.has("committed")) return "shipped"
+  if (states.size === 1 && states.has("released")) return "released"
+  if (states.has("committed") && states.has("held")) return "partly shipped"
+  return "mixed"
+}
+
+/** Reads recent orders. */
+export const report = (filter: {
+  readonly connection?: string | undefined
+  readonly state?: OrderState | undefined
+  readonly limit: number
+}): Effect.Effect<
+  ReadonlyArray<OrderRow>,
+  Ledger.LedgerUnavailable | StoreError.StoreError | CliFailure,
+  Ledger.Ledger | Audit.Audit | SqlClient.SqlClient
+> =>
+  Effect.gen(function* () {
+    const ledger = yield* Ledger.Ledger
+    const audit = yield* Audit.Audit
+    const keys = yield* recent({
+      connection: filter.connection,
+      limit: filter.state === undefined ? filter.limit : filter.limit * 10
+    }).pipe(Effect.mapError((e) => new CliFailure({ message: `cannot read recent orders: ${e.message}`, exitCode: 1 })))
+    const rows = yield* Effect.forEach(keys, (k) =>
+      Effect.gen(function* () {
+        const reservations = yield* ledger.reservations(k.connection, k.order_id)
+        const writes = yield* audit.list({ subject: k.order_id, kind: "write", limit: 20 })
+        const parcel = writes.find((w) => w.action === "shipment.create")
+        const tracking = writes.find((w) => w.action === "fulfillment.push" && w.connection === k.connection)
+        return {
+          connection: k.connection,
+          orderId: k.order_id,
+          receivedAt: new Date(Math.min(k.last, ...reservations.map((r) => r.createdAt.getTime()))),
+          state: stateOf(reservations),
+          lines: reservations.map((r) => ({ item: r.item, qty: r.qty, state: r.state })),
+          parcel:
+            parcel === undefined
+              ? undefined
+              : { connection: parcel.connection ?? "", outcome: parcel.outcome ?? "", at: parcel.at },
+          tracking: tracking === undefined ? undefined : { outcome: tracking.outcome ?? "", at: tracking.at }
+        } satisfies OrderRow
+      })
+    )
+    return rows.filter((r) => filter.state === undefined || r.state === filter.state).slice(0, filter.limit)
+  })
+
+const stateText = (out: OutputShape, s: OrderState) =>
+  s === "shipped"
+    ? paint(out, "green", s)
+    : s === "released"
+      ? paint(out, "gray", s)
+      : s === "mixed"
+        ? paint(out, "yellow", s)
+        : s
+
+/** Orders for people. */
+export const render = (out: OutputShape, now: number, rows: ReadonlyArray<OrderRow>): string => {
+  if (rows.length === 0) return "No orders yet.\n"
+  return table(
+    out,
+    [
+      { header: "CHANNEL" },
+      { header: "ORDER" },
+      { header: "AGE", align: "right" },
+      { header: "STATE" },
+      { header: "ITEMS" },
+      { header: "PARCEL" },
+      { header: "TRACKING BACK" }
+    ],
+    rows.map((r) => [
+      r.connection,
+      r.orderId,
+      ago(now, r.receivedAt),
+      stateText(out, r.state),
+      r.lines.map((l) => `${l.qty}×${l.item}`).join(" "),
+      r.parcel === undefined
+        ? paint(out, "gray", "-")
+        : r.parcel.outcome.startsWith("failed")
+          ? paint(out, "red", `${r.parcel.connection}: ${r.parcel.outcome}`)
+          : `${r.parcel.connection}: ${r.parcel.outcome}`,
+      r.tracking === undefined
+        ? paint(out, "gray", "-")
+        : r.tracking.outcome.startsWith("failed")
+          ? paint(out, "red", r.tracking.outcome)
+          : r.tracking.outcome.replace("_", " ")
+    ])
+  )
+}
+
+/** `tkbridge orders`. */
+export const command = Command.make(
+  "orders",
+  {
+    config: configOption,
+    json: jsonOption,
+    connection: Options.text("connection").pipe(Options.withDescription("only this channel"), Options.optional),
+    state: Options.choice("state", OrderState.literals).pipe(
+      Options.withDescription("only orders in this state"),
+      Options.optional
+    ),
+    limit: Options.integer("limit").pipe(
+      Options.withDescription("at most this many (default 50)"),
+      Options.withDefault(50)
+    )
+  },
+  (input) =>
+    withOutput(
+      input.json,
+      Effect.gen(function* () {
+        const loaded = yield* loadConfig(configFile(input.config), { shallow: true })
+        const rows = yield* OpsStore.withRead(
+          loaded,
+          report({
+            connection: Option.getOrUndefined(input.connection),
+            state: Option.getOrUndefined(input.state),
+            limit: Math.max(1, input.limit)
+          })
+        )
+        const now = yield* Clock.currentTimeMillis
+        yield* emit(
+          (out) => render(out, now, rows),
+          () => ({ orders: rows })
+        )
+      }).pipe(
+        Effect.catchTags({
+          StateUnavailable: (e) => new CliFailure({ message: e.message, exitCode: 1 }),
+          StoreError: (e) => new CliFailure({ message: e.message, exitCode: 1 }),
+          LedgerUnavailable: (e) => new CliFailure({ message: e.message, exitCode: 1 })
+        })
+      )
+    )
+).pipe(Command.withDescription("recent orders: reservations, the parcel booked and tracking written back"))

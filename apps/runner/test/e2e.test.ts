@@ -1,0 +1,180 @@
+/**
+ * End to end, as a seller runs it: the built `tkbridge run` binary, from a `tkbridge.yaml` written for
+ * local TikTok Shop, Shopify and 4PX sandboxes and a Memory platform standing in for the ERP. Every
+ * assertion reads the sandboxes (what buyers see, what the carrier booked, what the channel shows as
+ * shipped) or the CLI's own output, never the runner's internals:
+ *
+ * - the ERP's stock reaches both channels;
+ * - orders for the same item on both channels lower it on both channels, each order gets a 4PX parcel
+ *   and its tracking number is written back to the channel it came from;
+ * - a push TikTok refuses (a sandbox fault) shows up in `tkbridge dlq list`, and once the fault is gone
+ *   `tkbridge dlq replay` (through the running runner, which owns the store) delivers it;
+ * - SIGTERM stops the runner cleanly (exit code 0).
+ */
+import { Effect } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as ConfigLoader from "../src/ConfigLoader.ts"
+import * as DemoWorld from "../src/DemoWorld.ts"
+import { start, tempDir, tkbridge, waitForPort } from "./support/Cli.ts"
+
+const { names } = DemoWorld
+
+/** Two plain items and a TikTok bundle of both. */
+const catalogue: DemoWorld.Catalogue = {
+  items: [
+    { sku: "MUG", title: "Mug", stock: 20 },
+    { sku: "TEA", title: "Tea", stock: 30 }
+  ],
+  tiktok: [
+    { sku: "TT-MUG", title: "Mug", components: [{ item: "MUG", qty: 1 }] },
+    { sku: "TT-TEA", title: "Tea", components: [{ item: "TEA", qty: 1 }] },
+    {
+      sku: "TT-SET",
+      title: "Mug and tea",
+      components: [
+        { item: "MUG", qty: 1 },
+        { item: "TEA", qty: 2 }
+      ]
+    }
+  ],
+  shopify: [
+    { sku: "MUG", title: "Mug", components: [{ item: "MUG", qty: 1 }] },
+    { sku: "TEA", title: "Tea", components: [{ item: "TEA", qty: 1 }] }
+  ]
+}
+
+const recipient = {
+  name: "Olivia Smith",
+  phone: "(+44)7700900001",
+  addressLine1: "12 High Street",
+  city: "London",
+  state: "England",
+  postalCode: "EC1A 1BB",
+  regionCode: "GB"
+}
+const shippingAddress = {
+  firstName: "Jack",
+  lastName: "Taylor",
+  phone: "+447700900002",
+  address1: "3 Station Road",
+  city: "Leeds",
+  provinceCode: "England",
+  zip: "LS1 4AP",
+  countryCode: "GB"
+}
+
+const eventually = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000) => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`timed out waiting until ${what}`)
+}
+
+let platforms: DemoWorld.Platforms
+
+beforeAll(async () => {
+  platforms = await DemoWorld.startPlatforms({ catalogue, seed: 3 })
+})
+
+afterAll(async () => {
+  await platforms?.close()
+})
+
+describe("tkbridge run against the sandboxes", () => {
+  it("publishes the ERP's stock to both channels, ships orders from both through 4PX with tracking back, and replays a refused push from the dead-letter queue", async () => {
+    const dir = tempDir("tkbridge-e2e-")
+    const port = await DemoWorld.freePort()
+    const written = DemoWorld.config(platforms, { port, guards: false })
+    const file = DemoWorld.writeConfig(dir, written.yaml)
+    const env = { ...written.env, NODE_EXTRA_CA_CERTS: "" }
+    const loaded = await Effect.runPromise(ConfigLoader.load(file, { env: { ...process.env, ...env } }))
+    await Effect.runPromise(DemoWorld.saveGrants(loaded, platforms))
+
+    const runner = start(dir, ["run"], env)
+    let stopped = false
+    try {
+      await waitForPort(port, 600)
+      DemoWorld.subscribe(platforms, `http://127.0.0.1:${port}`)
+      const { tiktok, shopify, fourpx } = platforms
+
+      // The ERP's stock reaches both channels (the bundle: min(20, 30 / 2)).
+      await eventually("both channels show the ERP's stock", () =>
+        [
+          tiktok.stock("TT-MUG"),
+          tiktok.stock("TT-TEA"),
+          tiktok.stock("TT-SET"),
+          shopify.available("MUG"),
+          shopify.available("TEA")
+        ].every((q, i) => q === [20, 30, 15, 20, 30][i])
+      )
+
+      // The same item bought on both channels.
+      const onTikTok = tiktok.placeOrder({ lines: [{ sku: "TT-MUG", qty: 2 }], recipient })
+      const onShopify = shopify.placeOrder({
+        lines: [{ sku: "MUG", quantity: 3 }],
+        financialStatus: "PAID",
+        shippingAddress
+      })
+      await eventually(
+        "both channels show MUG at 15 and the bundle at 15",
+        () => tiktok.stock("TT-MUG") === 15 && shopify.available("MUG") === 15 && tiktok.stock("TT-SET") === 15
+      )
+      await eventually(
+        "tracking numbers are back on both orders",
+        () => tiktok.shipments(onTikTok).length > 0 && shopify.fulfillments(onShopify).length > 0
+      )
+      const parcels = fourpx.parcels()
+      expect(parcels).toHaveLength(2)
+      const booked = new Set(parcels.map((p) => p.trackingNumber))
+      expect(booked.has(tiktok.shipments(onTikTok)[0]!.trackingNumber)).toBe(true)
+      expect(booked.has(shopify.fulfillments(onShopify)[0]!.tracking[0]!.number!)).toBe(true)
+
+      const orders = await tkbridge(dir, ["orders", "--json"], env)
+      expect(orders.code, orders.stderr).toBe(0)
+      const listed = (JSON.parse(orders.stdout) as { orders: ReadonlyArray<{ orderId: string; connection: string }> })
+        .orders
+      expect(listed.map((o) => `${o.connection}/${o.orderId}`).sort()).toEqual(
+        [`${names.shopify}/${onShopify}`, `${names.tiktok}/${onTikTok}`].sort()
+      )
+
+      // TikTok refuses stock writes for a while: the next push to it ends in the dead-letter queue.
+      tiktok.fault("inventory.update", tiktok.tiktokError(12052901, { message: "The product is under review." }))
+      shopify.placeOrder({ lines: [{ sku: "TEA", quantity: 4 }], financialStatus: "PAID", shippingAddress })
+      type Letter = { id: number; connection: string; kind: string; reason: string; key: string }
+      let letters: ReadonlyArray<Letter> = []
+      await eventually("the refused push is in the dead-letter queue", async () => {
+        const list = await tkbridge(dir, ["dlq", "list", "--json", "--connection", names.tiktok], env)
+        letters = (JSON.parse(list.stdout) as { letters: ReadonlyArray<Letter> }).letters
+        return letters.length > 0
+      })
+      expect(letters[0]).toMatchObject({ connection: names.tiktok, kind: "stock_push", reason: "rejected" })
+      expect(tiktok.stock("TT-TEA")).toBe(30)
+      expect(shopify.available("TEA")).toBe(26)
+
+      const shown = await tkbridge(dir, ["dlq", "show", String(letters[0]!.id)], env)
+      expect(shown.code).toBe(0)
+      expect(shown.stdout).toContain("The product is under review.")
+      expect(shown.stdout).toMatch(/curl .*inventory\/update/)
+
+      tiktok.clearFaults("inventory.update")
+      const replay = await tkbridge(dir, ["dlq", "replay", ...letters.map((l) => String(l.id))], env)
+      expect(replay.code, replay.stderr).toBe(0)
+      expect(replay.stdout).toContain("the running tkbridge is delivering them")
+      await eventually(
+        "the replayed push reaches TikTok",
+        () => tiktok.stock("TT-TEA") === 26 && tiktok.stock("TT-SET") === 13
+      )
+      const open = await tkbridge(dir, ["dlq", "list", "--json"], env)
+      expect((JSON.parse(open.stdout) as { total: number }).total).toBe(0)
+
+      const code = await runner.stop()
+      stopped = true
+      expect(code, runner.output()).toBe(0)
+      for (const secret of Object.values(written.env)) expect(runner.output()).not.toContain(secret)
+    } finally {
+      if (!stopped) await runner.stop()
+    }
+  })
+})
