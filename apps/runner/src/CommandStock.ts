@@ -1,7 +1,8 @@
 /**
  * CommandStock: `tkbridge stock` — the inventory pool as the store holds it: per item its on hand,
  * held and available units, and per channel listing of that item the quantity the pool publishes and
- * what was last written to the channel. `--explain <channel> <sku>` answers "why did TikTok get 7?"
+ * what was last written to the channel (the stock flow's channels only: the source's own SKUs are not
+ * published). `--explain <channel> <sku>` answers "why did TikTok get 7?"
  * with the pool's explanation: every term of the arithmetic, the policy it came from, and the last
  * published decision in the audit trail.
  *
@@ -75,13 +76,17 @@ const channelState = (row: Option.Option<Outbox.StockPushRow>): ChannelState =>
 export const report = (filter: {
   readonly item?: string | undefined
   readonly connection?: string | undefined
+  /** The channels quantities are published to (the stock flow's); other connections' listings are left out. */
+  readonly channels?: ReadonlyArray<string> | undefined
 }): Effect.Effect<StockReport, Ledger.LedgerUnavailable | StoreError.StoreError, Ledger.Ledger | Outbox.StockOutbox> =>
   Effect.gen(function* () {
     const ledger = yield* Ledger.Ledger
     const outbox = yield* Outbox.StockOutbox
     const balances = yield* ledger.balances(filter.item === undefined ? undefined : [filter.item])
     const listings = (yield* ledger.listings(filter.connection)).filter(
-      (l) => filter.item === undefined || l.components.some((c) => c.item === filter.item)
+      (l) =>
+        (filter.item === undefined || l.components.some((c) => c.item === filter.item)) &&
+        (filter.channels === undefined || filter.channels.includes(l.connection))
     )
     const explanations = yield* ledger.published(
       listings.map((l) => ({ connection: l.connection, externalSku: l.externalSku }))
@@ -114,11 +119,13 @@ export const report = (filter: {
           .sort((x, y) => (x.connection + x.externalSku < y.connection + y.externalSku ? -1 : 1))
       })
     )
-    const unpaired = (yield* ledger.unpaired(filter.connection)).map((u) => ({
-      connection: u.connection,
-      externalSku: u.externalSku,
-      reason: u.reason
-    }))
+    const unpaired = (yield* ledger.unpaired(filter.connection))
+      .filter((u) => filter.channels === undefined || filter.channels.includes(u.connection))
+      .map((u) => ({
+        connection: u.connection,
+        externalSku: u.externalSku,
+        reason: u.reason
+      }))
     return { items, unpaired } satisfies StockReport
   })
 
@@ -353,7 +360,11 @@ export const command = Command.make(
         }
         const result = yield* OpsStore.withRead(
           loaded,
-          report({ item: Option.getOrUndefined(item), connection: Option.getOrUndefined(connection) })
+          report({
+            item: Option.getOrUndefined(item),
+            connection: Option.getOrUndefined(connection),
+            channels: loaded.config.flows.stock?.channels
+          })
         )
         return yield* emit(
           (out) => render(out, result),

@@ -9,6 +9,7 @@
  *   and its tracking number is written back to the channel it came from;
  * - a push TikTok refuses (a sandbox fault) shows up in `tkbridge dlq list`, and once the fault is gone
  *   `tkbridge dlq replay` (through the running runner, which owns the store) delivers it;
+ * - `tkbridge stock` publishes what the channels show, and `--explain` names the bundle's limiting item;
  * - SIGTERM stops the runner cleanly (exit code 0).
  */
 import { Effect } from "effect"
@@ -168,6 +169,20 @@ describe("tkbridge run against the sandboxes", () => {
       )
       const open = await tkbridge(dir, ["dlq", "list", "--json"], env)
       expect((JSON.parse(open.stdout) as { total: number }).total).toBe(0)
+
+      // The pool table publishes what the channels now show, and explains the bundle's number.
+      const stock = await tkbridge(dir, ["stock", "--json"], env)
+      type Row = { connection: string; externalSku: string; published: number }
+      const rows = (
+        JSON.parse(stock.stdout) as { items: ReadonlyArray<{ listings: ReadonlyArray<Row> }> }
+      ).items.flatMap((i) => i.listings)
+      const show = (r: Row) =>
+        r.connection === names.tiktok ? tiktok.stock(r.externalSku) : shopify.available(r.externalSku)
+      expect(new Set(rows.map((r) => `${r.connection}/${r.externalSku}`)).size).toBe(5)
+      for (const r of rows) expect(r.published, `${r.connection}/${r.externalSku}`).toBe(show(r))
+      const why = await tkbridge(dir, ["stock", "--explain", names.tiktok, "TT-SET"], env)
+      expect(why.stdout).toContain(`${names.tiktok} / TT-SET is published at 13`)
+      expect(why.stdout).toContain("base 13 (limited by TEA)")
 
       const code = await runner.stop()
       stopped = true
