@@ -10,7 +10,8 @@
  * - a push TikTok refuses (a sandbox fault) shows up in `tkbridge dlq list`, and once the fault is gone
  *   `tkbridge dlq replay` (through the running runner, which owns the store) delivers it;
  * - `tkbridge stock` publishes what the channels show, and `--explain` names the bundle's limiting item;
- * - SIGTERM stops the runner cleanly (exit code 0).
+ * - SIGTERM stops the runner cleanly (exit code 0);
+ * - `tkbridge demo`, the README's first command, runs end to end with nothing oversold or lost.
  */
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -83,7 +84,7 @@ afterAll(async () => {
   await platforms?.close()
 })
 
-describe("tkbridge run against the sandboxes", () => {
+describe("tkbridge run and tkbridge demo against the sandboxes", () => {
   it("publishes the ERP's stock to both channels, ships orders from both through 4PX with tracking back, and replays a refused push from the dead-letter queue", async () => {
     const dir = tempDir("tkbridge-e2e-")
     const port = await DemoWorld.freePort()
@@ -131,6 +132,16 @@ describe("tkbridge run against the sandboxes", () => {
       const booked = new Set(parcels.map((p) => p.trackingNumber))
       expect(booked.has(tiktok.shipments(onTikTok)[0]!.trackingNumber)).toBe(true)
       expect(booked.has(shopify.fulfillments(onShopify)[0]!.tracking[0]!.number!)).toBe(true)
+
+      // /metrics is fed from the engine: the propagation samples of both channels are in.
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+      for (const channel of [names.tiktok, names.shopify]) {
+        const count = new RegExp(`tkbridge_propagation_delay_seconds_count\\{channel="${channel}"\\} (\\d+)`).exec(
+          metrics
+        )
+        expect(Number(count?.[1] ?? 0), metrics).toBeGreaterThan(0)
+      }
+      expect(metrics).toMatch(new RegExp(`tkbridge_outbox_depth\\{connection="${names.tiktok}"\\} \\d+`))
 
       const orders = await tkbridge(dir, ["orders", "--json"], env)
       expect(orders.code, orders.stderr).toBe(0)
@@ -191,5 +202,33 @@ describe("tkbridge run against the sandboxes", () => {
     } finally {
       if (!stopped) await runner.stop()
     }
+  })
+
+  it("tkbridge demo runs end to end and sells nothing twice", async () => {
+    const demo = await tkbridge(tempDir("tkbridge-demo-"), [
+      "demo",
+      "--duration",
+      "3s",
+      "--rate",
+      "4",
+      "--seed",
+      "5",
+      "--json"
+    ])
+    expect(demo.code, demo.stderr).toBe(0)
+    const summary = JSON.parse(demo.stdout) as {
+      orders: { total: number }
+      reserved: number
+      shippedWithTracking: number
+      oversold: number
+      lost: ReadonlyArray<string>
+      race: { accepted: Record<string, number> }
+    }
+    expect(summary.orders.total).toBeGreaterThan(0)
+    expect(summary.oversold).toBe(0)
+    expect(summary.lost).toEqual([])
+    expect(summary.reserved).toBe(summary.orders.total)
+    // The lamp's last four units went to the priority channel only.
+    expect(summary.race.accepted).toEqual({ [names.tiktok]: 4, [names.shopify]: 0 })
   })
 })
