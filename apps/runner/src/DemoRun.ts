@@ -205,7 +205,7 @@ const live = (
         else say(line)
       }).pipe(Effect.ignore)
 
-    say(`  shoppers are buying (${paint(out, "dim", "Ctrl-C stops early")})`)
+    say(`  shoppers are buying (${paint(out, "dim", "Ctrl-C stops the demo")})`)
     const runtime = yield* Effect.runtime<never>()
     let lastTick = 0
     yield* Effect.promise((signal) =>

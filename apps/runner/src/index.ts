@@ -5,6 +5,8 @@
  * @since 0.1.0
  */
 
+/** The running runner's local admin endpoint (dead-letter replay and discard). */
+export * as AdminApi from "./AdminApi.ts"
 /** The `tkbridge` command tree. */
 export * as Cli from "./Cli.ts"
 /** The shape of tkbridge.yaml. */
@@ -17,6 +19,8 @@ export * as ConfigLoader from "./ConfigLoader.ts"
 export * as Connectors from "./Connectors.ts"
 /** The doctor's checks. */
 export * as Doctor from "./Doctor.ts"
+/** The engine over the configured store, with the webhook edge, metrics and admin endpoint. */
+export * as EngineWiring from "./EngineWiring.ts"
 /** What each connection is used for, and the scopes that needs. */
 export * as FlowPlan from "./FlowPlan.ts"
 /** JSON logs with PII masked. */
@@ -25,6 +29,10 @@ export * as Log from "./Log.ts"
 export * as Metrics from "./Metrics.ts"
 /** `/metrics` fed from the sync-state store. */
 export * as MetricsCollectors from "./MetricsCollectors.ts"
+/** The operator commands' access to the store beside a running runner. */
+export * as OpsStore from "./OpsStore.ts"
+/** The pool section of tkbridge.yaml as the ledger's and engine's settings. */
+export * as PoolWiring from "./PoolWiring.ts"
 /** The store as the CLI sees it. */
 export * as RunnerState from "./RunnerState.ts"
 /** Doctor's signed webhook self-test. */
