@@ -34,7 +34,7 @@ import type { FulfilmentDefaults } from "./EngineFlows.ts"
 import { CurrentFlows, fulfilmentDefaults } from "./EngineFlows.ts"
 import { StockPublisher } from "./StockPublisher.ts"
 import type { DeadContext, StepDead, StepRequirements } from "./WorkflowSteps.ts"
-import { giveUp, localStep, partnerStep, waitFor } from "./WorkflowSteps.ts"
+import { giveUp, partnerStep, waitFor } from "./WorkflowSteps.ts"
 
 /** What the workflow is started with. */
 export const FulfilmentPayload = Schema.Struct({
@@ -144,6 +144,38 @@ export const Parcel = Schema.Struct({
 
 const ReservationState = Schema.Literal("none", "held", "committed", "released")
 
+/** The journaled outcome of the parcel step. */
+const Creation = Schema.Union(
+  Schema.TaggedStruct("Skipped", { state: ReservationState }),
+  Schema.TaggedStruct("Created", { parcel: Parcel, released: Schema.Boolean })
+)
+
+/** Our own storage failing inside a partner step is transient: the step retries it. */
+const storage = (connection: string) => (e: { readonly message: string }) =>
+  new ConnectorError.Transient({ connection, message: `tkbridge's store: ${e.message}` })
+
+/** The reservation state, as a step reads it. */
+const ledgerState = (connection: string, orderId: string) =>
+  reservationState(connection, orderId).pipe(Effect.mapError(storage(connection)))
+
+/** Commits the order's held lines and republishes; answers the lines committed. */
+const commit = (connection: string, orderId: string, trackingNumber: string) =>
+  Effect.flatMap(StockPublisher, (publisher) =>
+    publisher.run(
+      Effect.flatMap(Ledger.Ledger, (ledger) =>
+        ledger.commit({ connection, orderId }, { actor: "engine", reason: `shipped ${trackingNumber}` }).pipe(
+          Effect.map((r) => ({ value: r.lines, changed: r.changed })),
+          // Released meanwhile (cancelled after the parcel left) or unknown: nothing to commit.
+          Effect.catchTags({
+            UnknownOrder: () => Effect.succeed({ value: [] as ReadonlyArray<string>, changed: [] }),
+            InvalidTransition: () => Effect.succeed({ value: [] as ReadonlyArray<string>, changed: [] })
+          })
+        )
+      ),
+      { actor: "engine", cause: `order ${orderId} shipped` }
+    )
+  ).pipe(Effect.mapError(storage(connection)))
+
 /** Where an order's reservation stands: any line held → held; else committed if any shipped. */
 export const reservationState = (connection: string, orderId: string) =>
   Effect.flatMap(Ledger.Ledger, (ledger) =>
@@ -199,39 +231,30 @@ export const layer: Layer.Layer<never, never, Requirements> = FulfilmentWorkflow
     const reference = parcelReference(connection, orderId)
     const defaults = fulfilmentDefaults(flows, fulfiller)
 
-    const state = yield* localStep({
-      name: "check-reservation",
-      connection,
-      success: ReservationState,
-      execute: reservationState(connection, orderId),
-      context
-    })
-    if (state === "none") return { outcome: "not_reserved" as const }
-    if (state === "released") return { outcome: "cancelled" as const }
-    if (state === "committed") return { outcome: "already_shipped" as const }
-
     const request = parcelRequest(order, reference, defaults)
-    if (request === undefined) {
-      return yield* giveUp({
-        name: "create-parcel",
-        connection,
-        reason: "unmappable_payload",
-        error: new ConnectorError.Rejected({
-          connection,
-          code: "no_address",
-          message: `order ${orderId} carries no delivery address; the channel has not disclosed it`
-        }),
-        context
-      })
-    }
-    const created = yield* partnerStep({
+    const state = ledgerState(connection, orderId)
+    // One activity: the reservation is checked just before the parcel is created and right after
+    // it (a cancellation may have released it in between), so a re-run repeats all three.
+    const creation = yield* partnerStep({
       name: "create-parcel",
       connection: fulfiller,
       lane: "high",
-      success: Parcel,
+      success: Creation,
       context,
-      call: Effect.flatMap(capability(registry, fulfiller, "shipment.create"), (shipments) =>
-        audited(
+      call: Effect.gen(function* () {
+        const before = yield* state
+        if (before !== "held") return { _tag: "Skipped" as const, state: before }
+        if (request === undefined) {
+          return yield* Effect.fail(
+            new ConnectorError.Rejected({
+              connection,
+              code: "no_address",
+              message: `order ${orderId} carries no delivery address; the channel has not disclosed it`
+            })
+          )
+        }
+        const shipments = yield* capability(registry, fulfiller, "shipment.create")
+        const parcel = yield* audited(
           shipments.create(request),
           {
             connection: fulfiller,
@@ -242,17 +265,15 @@ export const layer: Layer.Layer<never, never, Requirements> = FulfilmentWorkflow
           },
           (p) => `created ${p.externalId}${p.trackingNumber ? ` ${p.trackingNumber}` : " (tracking pending)"}`
         )
-      )
+        const after = yield* state
+        return { _tag: "Created" as const, parcel, released: after === "released" }
+      })
     })
-
-    const after = yield* localStep({
-      name: "check-after-parcel",
-      connection,
-      success: ReservationState,
-      execute: reservationState(connection, orderId),
-      context
-    })
-    if (after === "released") {
+    if (creation._tag === "Skipped") {
+      const outcomes = { none: "not_reserved", released: "cancelled", committed: "already_shipped" } as const
+      return { outcome: outcomes[creation.state === "held" ? "none" : creation.state] }
+    }
+    if (creation.released) {
       yield* partnerStep({
         name: "cancel-parcel",
         connection: fulfiller,
@@ -271,6 +292,7 @@ export const layer: Layer.Layer<never, never, Requirements> = FulfilmentWorkflow
       })
       return { outcome: "cancelled" as const, reference }
     }
+    const created = creation.parcel
 
     let parcel = created
     const every = defaults.trackingPollEvery
@@ -307,15 +329,20 @@ export const layer: Layer.Layer<never, never, Requirements> = FulfilmentWorkflow
     const trackingNumber = parcel.trackingNumber!
 
     const origin = yield* registry.get(connection).pipe(Effect.orDie)
-    if (payload.trackingBack && origin.manifest.capabilities.includes("fulfillment.push")) {
-      yield* partnerStep({
-        name: "write-tracking",
-        connection,
-        lane: "high",
-        success: Schema.Struct({ externalId: Schema.optional(Schema.String), alreadyShipped: Schema.Boolean }),
-        context,
-        call: Effect.flatMap(capability(registry, connection, "fulfillment.push"), (fulfilment) =>
-          audited(
+    const writeBack = payload.trackingBack && origin.manifest.capabilities.includes("fulfillment.push")
+    // One activity: tracking onto the channel, then the reservation committed (the units left). A
+    // re-run writes again under the same idempotency key and commits once.
+    yield* partnerStep({
+      name: writeBack ? "write-tracking" : "commit",
+      connection,
+      lane: "high",
+      success: Schema.Struct({ alreadyShipped: Schema.Boolean, committed: Schema.Array(Schema.String) }),
+      context,
+      call: Effect.gen(function* () {
+        let alreadyShipped = false
+        if (writeBack) {
+          const fulfilment = yield* capability(registry, connection, "fulfillment.push")
+          const shipped = yield* audited(
             fulfilment.ship({
               orderId,
               carrier: parcel.carrier,
@@ -331,30 +358,11 @@ export const layer: Layer.Layer<never, never, Requirements> = FulfilmentWorkflow
             },
             (r) => (r.alreadyShipped ? "already_shipped" : "shipped")
           )
-        )
+          alreadyShipped = shipped.alreadyShipped
+        }
+        const committed = yield* commit(connection, orderId, trackingNumber)
+        return { alreadyShipped, committed }
       })
-    }
-
-    yield* localStep({
-      name: "commit",
-      connection,
-      success: Schema.Array(Schema.String),
-      context,
-      execute: Effect.flatMap(StockPublisher, (publisher) =>
-        publisher.run(
-          Effect.flatMap(Ledger.Ledger, (ledger) =>
-            ledger.commit({ connection, orderId }, { actor: "engine", reason: `shipped ${trackingNumber}` }).pipe(
-              Effect.map((r) => ({ value: r.lines, changed: r.changed })),
-              // Released meanwhile (cancelled after the parcel left) or unknown: nothing to commit.
-              Effect.catchTags({
-                UnknownOrder: () => Effect.succeed({ value: [] as ReadonlyArray<string>, changed: [] }),
-                InvalidTransition: () => Effect.succeed({ value: [] as ReadonlyArray<string>, changed: [] })
-              })
-            )
-          ),
-          { actor: "engine", cause: `order ${orderId} shipped` }
-        )
-      )
     })
     return { outcome: "shipped" as const, reference, carrier: parcel.carrier, trackingNumber }
   }).pipe(

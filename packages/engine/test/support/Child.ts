@@ -14,6 +14,8 @@ export interface Child {
   readonly waitFor: (match: RegExp, timeoutMs?: number) => Promise<string>
   /** SIGKILL, then wait for the exit. */
   readonly kill9: () => Promise<void>
+  /** SIGTERM (a graceful stop), then wait for the exit; the exit code. */
+  readonly term: () => Promise<number | null>
   /** Waits for a normal exit; the exit code. */
   readonly exited: Promise<number | null>
 }
@@ -81,6 +83,10 @@ export const spawn = (name: string, args: ReadonlyArray<string>, env: Record<str
     kill9: async () => {
       proc.kill("SIGKILL")
       await exited
+    },
+    term: async () => {
+      proc.kill("SIGTERM")
+      return await exited
     },
     exited
   }
