@@ -36,10 +36,12 @@ import * as EngineLifecycle from "./EngineLifecycle.ts"
 import * as EngineSchedules from "./EngineSchedules.ts"
 import * as FulfilmentWorkflow from "./FulfilmentWorkflow.ts"
 import * as InboxProcessor from "./InboxProcessor.ts"
+import * as RetryPolicy from "./RetryPolicy.ts"
 import * as StockListingIds from "./StockListingIds.ts"
 import * as StockPublisher from "./StockPublisher.ts"
 import * as StockPusher from "./StockPusher.ts"
 import * as WorkflowStarter from "./WorkflowStarter.ts"
+import * as WorkflowSteps from "./WorkflowSteps.ts"
 
 /** An engine operation failed (the store, a partner, an unknown connection); `message` says which and why. */
 export class EngineFailure extends Schema.TaggedError<EngineFailure>("@tkbridge/engine/EngineFailure")(
@@ -199,6 +201,8 @@ export interface EngineOptions<E = never> {
   readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
   /** Stock pusher tuning. */
   readonly push?: Partial<StockPusher.Options> | undefined
+  /** The retry policy of workflow steps (default: `RetryPolicy.defaults`, about half a minute of back-off). */
+  readonly stepRetry?: Partial<RetryPolicy.Options> | undefined
   /** Cadences of the engine's own schedules. */
   readonly tuning?: Partial<EngineSchedules.Tuning> | undefined
   /** Ledger tuning (group commit, batch size). */
@@ -397,6 +401,7 @@ export const layer = <E>(
     options.httpClient ?? NodeHttpClient.layerUndici,
     Layer.succeed(StockPusher.StockPushOptions, { ...StockPusher.defaults, ...options.push }),
     Layer.succeed(EngineSchedules.EngineTuning, tuning),
+    Layer.succeed(WorkflowSteps.StepRetryPolicy, { ...RetryPolicy.defaults, ...options.stepRetry }),
     Layer.succeed(EngineFlows.CurrentFlows, options.flows),
     EngineLifecycle.layer
   )

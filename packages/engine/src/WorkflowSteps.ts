@@ -29,11 +29,11 @@ import type { WorkflowEngine } from "@effect/workflow"
 import { Activity, DurableClock } from "@effect/workflow"
 import type { Quota } from "@tkbridge/core"
 import { ConnectorError, DeadLetter, Outbox } from "@tkbridge/core"
-import { Data, Duration, Effect, Schedule, Schema } from "effect"
+import { Context, Data, Duration, Effect, Schedule, Schema } from "effect"
 import { EngineAlerts } from "./EngineAlerts.ts"
 import * as EngineClock from "./EngineClock.ts"
 import * as PartnerCall from "./PartnerCall.ts"
-import type * as RetryPolicy from "./RetryPolicy.ts"
+import * as RetryPolicy from "./RetryPolicy.ts"
 import { isSqlError, storeFailure } from "./StockPublisher.ts"
 
 /** The services steps use (partner calls, dead letters, alerts, business time). */
@@ -43,6 +43,11 @@ export type StepRequirements =
   | Outbox.OutboundJobs
   | EngineAlerts
   | EngineClock.EngineClock
+
+/** The retry policy of workflow steps (partner calls inside activities). */
+export class StepRetryPolicy extends Context.Reference<StepRetryPolicy>()("@tkbridge/engine/StepRetryPolicy", {
+  defaultValue: (): RetryPolicy.Options => RetryPolicy.defaults
+}) {}
 
 /** A step's journaled outcome. */
 export const StepOutcome = <S extends Schema.Schema.Any>(value: S) =>
@@ -272,7 +277,12 @@ export const partnerStep = <A, I, R>(options: {
     connection: options.connection,
     success: options.success,
     context: options.context,
-    execute: Effect.map(PartnerCall.run(options.connection, options.lane, options.call, options.policy), fromPolicy)
+    execute: Effect.flatMap(StepRetryPolicy, (policy) =>
+      Effect.map(
+        PartnerCall.run(options.connection, options.lane, options.call, { ...policy, ...options.policy }),
+        fromPolicy
+      )
+    )
   })
 
 /**

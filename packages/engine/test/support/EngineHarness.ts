@@ -14,6 +14,7 @@ import type {
   EngineCluster,
   EngineFlows,
   EngineSchedules,
+  RetryPolicy,
   StockPusher
 } from "@tkbridge/engine"
 import { Engine } from "@tkbridge/engine"
@@ -56,6 +57,7 @@ export const engineWithEdge = (options: {
   readonly clock?: Layer.Layer<EngineClock.EngineClock> | undefined
   readonly push?: Partial<StockPusher.Options> | undefined
   readonly tuning?: Partial<EngineSchedules.Tuning> | undefined
+  readonly stepRetry?: Partial<RetryPolicy.Options> | undefined
 }) => {
   const engine = Engine.layer({
     root: options.root,
@@ -63,6 +65,7 @@ export const engineWithEdge = (options: {
     flows: options.flows,
     clock: options.clock,
     push: options.push,
+    stepRetry: options.stepRetry,
     tuning: { ...testTuning, ...options.tuning }
   })
   const edge = Layer.effect(
