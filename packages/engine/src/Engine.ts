@@ -35,6 +35,7 @@ import * as EngineFlows from "./EngineFlows.ts"
 import * as EngineLifecycle from "./EngineLifecycle.ts"
 import * as EngineSchedules from "./EngineSchedules.ts"
 import * as FulfilmentWorkflow from "./FulfilmentWorkflow.ts"
+import * as InboxApply from "./InboxApply.ts"
 import * as InboxProcessor from "./InboxProcessor.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import * as StockListingIds from "./StockListingIds.ts"
@@ -401,6 +402,7 @@ export const layer = <E>(
     options.httpClient ?? NodeHttpClient.layerUndici,
     Layer.succeed(StockPusher.StockPushOptions, { ...StockPusher.defaults, ...options.push }),
     Layer.succeed(EngineSchedules.EngineTuning, tuning),
+    Layer.succeed(InboxApply.PausedRetry, Duration.toMillis(Duration.decode(tuning.pausedRetry))),
     Layer.succeed(WorkflowSteps.StepRetryPolicy, { ...RetryPolicy.defaults, ...options.stepRetry }),
     Layer.succeed(EngineFlows.CurrentFlows, options.flows),
     EngineLifecycle.layer

@@ -62,6 +62,8 @@ export interface Tuning {
   readonly authorizationWarning: Duration.DurationInput
   readonly expiry: Duration.DurationInput
   readonly deadLetterAlerts: Duration.DurationInput
+  /** How long inbox entries of a connection that needs re-authorization wait between tries. */
+  readonly pausedRetry: Duration.DurationInput
 }
 
 /** Production cadences. */
@@ -75,7 +77,8 @@ export const defaults: Tuning = {
   authorizationScan: "6 hours",
   authorizationWarning: "14 days",
   expiry: "1 minute",
-  deadLetterAlerts: "5 minutes"
+  deadLetterAlerts: "5 minutes",
+  pausedRetry: "1 minute"
 }
 
 /** The engine's cadences. */

@@ -34,7 +34,7 @@
 import type { SqlClient } from "@effect/sql"
 import type { AfterSale, ChannelEvent, Connector, ConnectorError, Outbox, StoreError } from "@tkbridge/core"
 import { DeadLetter, Inbox, Ledger, Order, TokenStore } from "@tkbridge/core"
-import { Data, Duration, Effect, Schema } from "effect"
+import { Context, Data, Duration, Effect, Schema } from "effect"
 import * as CancellationWorkflow from "./CancellationWorkflow.ts"
 import { ConnectionRegistry } from "./ConnectionRegistry.ts"
 import type { Alert } from "./EngineAlerts.ts"
@@ -107,8 +107,10 @@ export interface Applied {
   readonly notes: ReadonlyArray<string>
 }
 
-/** How long a paused connection's entries wait before they are tried again. */
-const pausedRetryMs = 60_000
+/** How long (ms) an entry of a connection that needs re-authorization waits before it is tried again. */
+export class PausedRetry extends Context.Reference<PausedRetry>()("@tkbridge/engine/PausedRetry", {
+  defaultValue: () => 60_000
+}) {}
 
 /** The retry policy for fetches made while applying an entry: brief, so one order does not hold up the inbox. */
 export const fetchPolicy: Partial<RetryPolicy.Options> = {
@@ -141,7 +143,7 @@ const fetch = <A>(
       case "Paused":
         return yield* Effect.fail<PrepareFailure>({
           _tag: "Wait",
-          retryAt: new Date(now + pausedRetryMs),
+          retryAt: new Date(now + (yield* PausedRetry)),
           message: `${what}: ${connection} needs re-authorization (${outcome.error.message})`,
           error: outcome.error,
           paused: true

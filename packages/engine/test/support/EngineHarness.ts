@@ -43,7 +43,8 @@ export const testTuning: Partial<EngineSchedules.Tuning> = {
   tokenScan: "2 seconds",
   authorizationScan: "2 seconds",
   expiry: "500 millis",
-  deadLetterAlerts: "2 seconds"
+  deadLetterAlerts: "2 seconds",
+  pausedRetry: "1 second"
 }
 
 /** The engine plus an edge server; `edgeUrl` is where sandboxes deliver webhooks. */
