@@ -80,8 +80,11 @@ export type PrepareFailure =
       readonly retryAt: Date
       readonly message: string
       readonly error?: ConnectorError.ConnectorError | undefined
-      /** The connection needs re-authorization: waiting does not use up the entry's attempts. */
-      readonly paused: boolean
+      /**
+       * Whether the wait uses up one of the entry's attempts: a transient failure does; a rate limit,
+       * a suspension or a connection waiting for re-authorization does not.
+       */
+      readonly counts: boolean
     }
   | {
       readonly _tag: "Dead"
@@ -112,13 +115,16 @@ export class PausedRetry extends Context.Reference<PausedRetry>()("@tkbridge/eng
   defaultValue: () => 60_000
 }) {}
 
-/** The retry policy for fetches made while applying an entry: brief, so one order does not hold up the inbox. */
+/**
+ * The retry policy for fetches made while applying an entry. The processor applies a connection's
+ * entries one at a time, so a fetch never sleeps through a back-off in place: a transient failure
+ * sends the entry back to the inbox with its own back-off (`Inbox.fail`) and the processor moves on
+ * to the next entry. Only short rate-limit waits are sat out.
+ */
 export const fetchPolicy: Partial<RetryPolicy.Options> = {
-  maxAttempts: 3,
-  baseDelayMs: 300,
-  maxDelayMs: 2_000,
-  inlineWaitMs: 5_000,
-  maxRateLimitedWaits: 2
+  maxAttempts: 1,
+  inlineWaitMs: 1_000,
+  maxRateLimitedWaits: 3
 }
 
 const fetch = <A>(
@@ -138,7 +144,7 @@ const fetch = <A>(
           retryAt: outcome.until,
           message: `${what}: ${outcome.error.message}`,
           error: outcome.error,
-          paused: false
+          counts: false
         })
       case "Paused":
         return yield* Effect.fail<PrepareFailure>({
@@ -146,17 +152,18 @@ const fetch = <A>(
           retryAt: new Date(now + (yield* PausedRetry)),
           message: `${what}: ${connection} needs re-authorization (${outcome.error.message})`,
           error: outcome.error,
-          paused: true
+          counts: false
         })
       case "Dead":
         return yield* Effect.fail<PrepareFailure>(
           outcome.exhausted
             ? {
                 _tag: "Wait",
-                retryAt: new Date(now + 5_000),
+                // The entry's own back-off (`Inbox.fail`) spaces the next try.
+                retryAt: new Date(now),
                 message: `${what}: ${outcome.error._tag}: ${outcome.error.message}`,
                 error: outcome.error,
-                paused: false
+                counts: true
               }
             : {
                 _tag: "Dead",

@@ -107,10 +107,21 @@ const makeWork: Effect.Effect<InboxWorkShape, never, Requirements> = Effect.gen(
       Effect.as("dead" as const)
     )
 
+  // Connections whose entries wait as a whole (a pause for re-authorization, a suspension, a rate
+  // limit): until when, in business time. Kept in memory — after a restart they are simply tried.
+  const blocked = new Map<string, number>()
+  const blockedNow = (connection: string, now: number) => (blocked.get(connection) ?? 0) > now
+
   const retryLater = (entry: Inbox.InboxEntry, message: string, counts: boolean, retryAt?: Date, error?: unknown) =>
     Effect.gen(function* () {
       const now = yield* EngineClock.now
-      if (counts && entry.attempts + 1 >= InboxApply.maxAttempts) {
+      if (!counts) {
+        // Every entry of the connection would meet the same wait: hold them all, spend no attempt.
+        blocked.set(entry.connection, Math.max(retryAt?.getTime() ?? now + 1_000, now + 100))
+        yield* Effect.logInfo(`inbox of ${entry.connection} waits: ${message}`)
+        return "waiting" as const
+      }
+      if (entry.attempts + 1 >= InboxApply.maxAttempts) {
         return yield* deadLetter(
           entry.id,
           {
@@ -122,11 +133,10 @@ const makeWork: Effect.Effect<InboxWorkShape, never, Requirements> = Effect.gen(
         )
       }
       const random = yield* Random.next
-      const at =
-        retryAt ??
-        new Date(
-          now + RetryPolicy.backoffMs({ ...RetryPolicy.defaults, maxDelayMs: 300_000 }, entry.attempts + 1, random)
-        )
+      const backoff = new Date(
+        now + RetryPolicy.backoffMs({ ...RetryPolicy.defaults, maxDelayMs: 300_000 }, entry.attempts + 1, random)
+      )
+      const at = retryAt !== undefined && retryAt.getTime() > backoff.getTime() ? retryAt : backoff
       yield* inbox.fail(entry.id, {
         message,
         retryAt: at,
@@ -143,6 +153,7 @@ const makeWork: Effect.Effect<InboxWorkShape, never, Requirements> = Effect.gen(
       if (entry.status !== "pending" || entry.connection !== connection) return "skipped"
       const now = yield* EngineClock.now
       if (entry.nextAttemptAt !== undefined && entry.nextAttemptAt.getTime() > now) return "not_due"
+      if (blockedNow(connection, now)) return "waiting"
 
       const decoded = yield* Effect.either(
         PolledEvents.isPolled(entry.request)
@@ -169,7 +180,7 @@ const makeWork: Effect.Effect<InboxWorkShape, never, Requirements> = Effect.gen(
               { reason: failure.reason, message: failure.message, ...(failure.error ? { error: failure.error } : {}) },
               connection
             )
-          : yield* retryLater(entry, failure.message, !failure.paused, failure.retryAt, failure.error)
+          : yield* retryLater(entry, failure.message, failure.counts, failure.retryAt, failure.error)
       }
       const outcome = yield* retryingTransaction(inbox.process(id, (e) => InboxApply.apply(e, prepared.right))).pipe(
         Effect.either
@@ -222,6 +233,7 @@ const makeWork: Effect.Effect<InboxWorkShape, never, Requirements> = Effect.gen(
       let looked = 0
       while (true) {
         const now = yield* EngineClock.now
+        if (blockedNow(connection, now)) return looked
         const due = yield* inbox
           .pending({ dueAt: new Date(now), connection, limit: 100 })
           .pipe(Effect.orElseSucceed(() => []))

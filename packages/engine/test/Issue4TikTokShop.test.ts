@@ -173,7 +173,7 @@ for (const root of roots) {
             yield* engine.stop()
           }).pipe(Effect.provide(layer))
         }).pipe(Effect.scoped),
-      180_000
+      40_000
     )
   })
 }
