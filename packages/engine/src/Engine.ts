@@ -8,7 +8,8 @@
  * - `notifyInbox(connection, id)` — the webhook edge's `notify` hook: wakes the connection's inbox
  *   processor right after a delivery committed;
  * - `status` — a snapshot for `/metrics`, the console and `doctor`;
- * - `replayDeadLetters(filter)` — sends dead letters back through the path they failed on;
+ * - `replayDeadLetters(filter)` / `replayLetters(ids)` — sends dead letters back through the path
+ *   they failed on and wakes the worker that owns it;
  * - `importCatalog(connection)` — `catalog.pull` → pairing → listings, with progress;
  * - `reconcileNow(connection?)` — polls now instead of at the next tick.
  *
@@ -171,6 +172,10 @@ export interface EngineShape {
   readonly replayDeadLetters: (
     filter: DeadLetter.Filter
   ) => Effect.Effect<ReadonlyArray<DeadLetter.ReplayOutcome>, EngineFailure>
+  /** Replays the dead letters with these ids (as `tkbridge dlq replay <id>` names them). */
+  readonly replayLetters: (
+    ids: ReadonlyArray<number>
+  ) => Effect.Effect<ReadonlyArray<DeadLetter.ReplayOutcome>, EngineFailure>
   /** Reads the connection's catalogue, pairs its SKUs and publishes the paired listings. */
   readonly importCatalog: (
     connection: string,
@@ -329,18 +334,29 @@ const makeEngine = Effect.gen(function* () {
     Effect.provideService(EngineClock.EngineClock, clock)
   )
 
-  const replayDeadLetters: EngineShape["replayDeadLetters"] = (filter) =>
+  // A replayed row is queued again; waking its worker saves waiting for the next sweep.
+  const wake = (outcomes: ReadonlyArray<DeadLetter.ReplayOutcome>) =>
     Effect.gen(function* () {
-      const outcomes = yield* letters.replayMatching(filter)
-      const replayed = outcomes.filter((o) => o.outcome === "replayed")
-      for (const o of replayed) {
-        if (o.connection === undefined || o.key === undefined) continue
+      for (const o of outcomes) {
+        if (o.outcome !== "replayed" || o.connection === undefined || o.key === undefined) continue
         if (o.kind === "inbox") yield* InboxProcessor.notify(o.connection, Number(o.key))
         else if (o.kind === "stock_push") yield* lanes.kick(o.connection)
         else if (o.kind === "job") yield* starter.kick(o.connection)
       }
       return outcomes
-    }).pipe(Effect.mapError(failure("replayDeadLetters")), Effect.provide(context))
+    })
+
+  const replayDeadLetters: EngineShape["replayDeadLetters"] = (filter) =>
+    Effect.flatMap(letters.replayMatching(filter), wake).pipe(
+      Effect.mapError(failure("replayDeadLetters")),
+      Effect.provide(context)
+    )
+
+  const replayLetters: EngineShape["replayLetters"] = (ids) =>
+    Effect.flatMap(
+      Effect.forEach(ids, (id) => letters.replay(id)),
+      wake
+    ).pipe(Effect.mapError(failure("replayLetters")), Effect.provide(context))
 
   const importCatalog: EngineShape["importCatalog"] = (connection, options) =>
     CatalogImport.importCatalog(connection, options?.onProgress).pipe(
@@ -368,7 +384,16 @@ const makeEngine = Effect.gen(function* () {
       Effect.provide(context)
     )
 
-  return { start, stop, notifyInbox, status, replayDeadLetters, importCatalog, reconcileNow } satisfies EngineShape
+  return {
+    start,
+    stop,
+    notifyInbox,
+    status,
+    replayDeadLetters,
+    replayLetters,
+    importCatalog,
+    reconcileNow
+  } satisfies EngineShape
 })
 
 /** The receivers the webhook edge verifies and decodes deliveries with: each connection's own. */
