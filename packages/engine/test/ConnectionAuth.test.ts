@@ -1,7 +1,7 @@
 /**
  * Token refresh against the Memory sandbox's OAuth endpoint: a hundred concurrent calls that meet an
  * expired access token cause exactly one refresh request and all succeed; a refresh the platform
- * refuses marks the connection `needs_reauth` and raises an alert.
+ * refuses (a 200 carrying an OAuth error) marks the connection `needs_reauth` and raises an alert.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { MemorySandbox } from "@tkbridge/connector-memory/sandbox"
@@ -45,12 +45,11 @@ describe("ConnectionAuth", () => {
           expect(stored.version).toBe(2)
           expect(stored.needsReauth).toBe(false)
 
-          // The next expiry meets a token endpoint that refuses the refresh token. (Connectors map a
-          // 200 carrying an error to the same AuthRevoked; the Memory connector still reads that one
-          // as an unparsable 200, so the refusal is sent as the 400 it also answers.)
+          // The next expiry meets a token endpoint that refuses the refresh token with a 200 whose
+          // body is an error, as many token endpoints do.
           clock.advance(2 * hour)
           sandbox.server.fault("oauth.token", {
-            status: 400,
+            status: 200,
             body: { error: "invalid_grant", error_description: "the refresh token was revoked" }
           })
           const failed = yield* Effect.flip(stock.list({}))

@@ -111,12 +111,13 @@ export const make = (
         )
         // The code and refresh token in the form are secrets of this call.
         const result = yield* http.send(request, { secrets: Object.values(form) })
-        if (result.status >= 200 && result.status < 300)
-          return yield* ConnectorHttp.decodeJson(TokenResponse, result, connection)
-        const now = yield* Clock.currentTimeMillis
         const oauth = decodeTokenError(result.text)
+        const ok = result.status >= 200 && result.status < 300
+        // Token endpoints also refuse with a 200 whose body is an OAuth error instead of a token.
+        if (ok && Either.isLeft(oauth)) return yield* ConnectorHttp.decodeJson(TokenResponse, result, connection)
+        const now = yield* Clock.currentTimeMillis
         const common = { connection, httpStatus: result.status, exchange: result.exchange }
-        if (Either.isRight(oauth) && result.status < 500 && result.status !== 429) {
+        if (Either.isRight(oauth) && (ok || (result.status < 500 && result.status !== 429))) {
           const { error, error_description: description = error } = oauth.right
           // invalid_grant: the code or refresh token is used, expired or revoked — the seller must authorize again.
           return yield* Effect.fail(
