@@ -26,6 +26,7 @@
  *
  * @since 0.1.0
  */
+import type { Statement } from "@effect/sql"
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Item } from "@tkbridge/core"
@@ -94,6 +95,15 @@ interface LineState {
   readonly released_reason: "cancelled" | "expired" | null
   readonly expires_at: number | null
   readonly returned: number
+}
+
+interface BalanceRow {
+  readonly item: string
+  readonly safety_stock: number
+  readonly on_hand: number
+  readonly reserved: number
+  readonly location: string | null
+  readonly loc_on_hand: number | null
 }
 
 interface LineItemRow {
@@ -364,6 +374,13 @@ export const make = (
     const shortfallOf = (reserved: string, onHand: string) =>
       sql.literal(`CASE WHEN ${reserved} > ${onHand} THEN ${reserved} - (${onHand}) ELSE 0 END`)
 
+    /** Moves an item's total on hand by `delta`, keeping its shortfall in step. */
+    const addOnHand = (item: string, delta: number, at: number) =>
+      sql`
+        UPDATE tkb_items SET on_hand = on_hand + ${delta},
+          shortfall = ${shortfallOf("reserved", `on_hand + ${Number(delta)}`)}, updated_at = ${at}
+        WHERE item = ${item}`
+
     const shortfalls = (items: Iterable<string>) =>
       Effect.gen(function* () {
         const list = [...new Set(items)].sort(byString)
@@ -435,6 +452,19 @@ export const make = (
       }
       return states.filter((l) => wanted.includes(l.line_id))
     }
+
+    /** `AND line_id IN (…)` for the lines `ref` names, nothing when it names the whole order. */
+    const lineFilterOf = (ref: Ledger.OrderRef) =>
+      ref.lineIds === undefined ? sql.literal("") : sql`AND line_id IN ${sql.in([...new Set(ref.lineIds)])}`
+
+    /** The lines `ref` names, sorted by line id; an unknown order or line fails with `UnknownOrder`. */
+    const orderLines = (ref: Ledger.OrderRef) =>
+      Effect.flatMap(lineStates(ref.connection, ref.orderId), (states) => {
+        const selected = selectLines(ref, states)
+        return Array.isArray(selected)
+          ? Effect.succeed([...(selected as ReadonlyArray<LineState>)].sort((a, b) => byString(a.line_id, b.line_id)))
+          : Effect.fail(selected as Ledger.UnknownOrder)
+      })
 
     const perItem = (rows: ReadonlyArray<LineItemRow>) =>
       Pool.demand(rows.map((r) => ({ qty: 1, components: [{ item: r.item, qty: r.qty }] })))
@@ -606,10 +636,7 @@ export const make = (
             }
             for (const [item, delta] of deltas) {
               if (delta === 0) continue
-              yield* sql`
-                UPDATE tkb_items SET on_hand = on_hand + ${delta},
-                  shortfall = ${shortfallOf("reserved", `on_hand + ${Number(delta)}`)}, updated_at = ${at}
-                WHERE item = ${item}`
+              yield* addOnHand(item, delta, at)
             }
             yield* insertMovements(moves)
             return {
@@ -673,10 +700,7 @@ export const make = (
               )
             }
             if (a.delta !== 0) {
-              yield* sql`
-                UPDATE tkb_items SET on_hand = on_hand + ${a.delta},
-                  shortfall = ${shortfallOf("reserved", `on_hand + ${Number(a.delta)}`)}, updated_at = ${at}
-                WHERE item = ${a.item}`
+              yield* addOnHand(a.item, a.delta, at)
             }
             yield* insertMovements([
               movement(at, meta, "adjust", a.item, a.location, "on_hand", row.on_hand - a.delta, row.on_hand, key)
@@ -1197,8 +1221,7 @@ export const make = (
       Effect.flatMap(Clock.currentTimeMillis, (at) =>
         write(
           Effect.gen(function* () {
-            const lineFilter =
-              ref.lineIds === undefined ? sql.literal("") : sql`AND line_id IN ${sql.in([...new Set(ref.lineIds)])}`
+            const lineFilter = lineFilterOf(ref)
             const cleared = yield* sql<{ line_id: string }>`
               UPDATE tkb_reservations SET expires_at = NULL, updated_at = ${at}
               WHERE connection = ${ref.connection} AND order_id = ${ref.orderId}
@@ -1209,8 +1232,7 @@ export const make = (
               WHERE connection = ${ref.connection} AND order_id = ${ref.orderId}
                 AND state = 'released' AND released_reason = 'expired' ${lineFilter}
               RETURNING line_id`
-            const selected = selectLines(ref, yield* lineStates(ref.connection, ref.orderId))
-            if (!Array.isArray(selected)) return yield* Effect.fail(selected as Ledger.UnknownOrder)
+            yield* orderLines(ref)
             const dem = perItem(yield* lineItems(ref.connection, ref.orderId, lineIdsOf(reheld)))
             const { moves, shortages } = yield* hold(dem, at, meta, "confirm", orderRef(ref.connection, ref.orderId))
             if (shortages.length > 0) {
@@ -1231,15 +1253,12 @@ export const make = (
       Effect.flatMap(Clock.currentTimeMillis, (at) =>
         write(
           Effect.gen(function* () {
-            const lineFilter =
-              input.lineIds === undefined ? sql.literal("") : sql`AND line_id IN ${sql.in([...new Set(input.lineIds)])}`
+            const lineFilter = lineFilterOf(input)
             const committed = yield* sql<{ line_id: string }>`
               UPDATE tkb_reservations SET state = 'committed', expires_at = NULL, updated_at = ${at}
               WHERE connection = ${input.connection} AND order_id = ${input.orderId} AND state = 'held' ${lineFilter}
               RETURNING line_id`
-            const selected = selectLines(input, yield* lineStates(input.connection, input.orderId))
-            if (!Array.isArray(selected)) return yield* Effect.fail(selected as Ledger.UnknownOrder)
-            const ls = [...(selected as ReadonlyArray<LineState>)].sort((a, b) => byString(a.line_id, b.line_id))
+            const ls = yield* orderLines(input)
             const released = ls.filter((l) => l.state === "released")
             if (released.length > 0 && (input.lineIds !== undefined || released.length === ls.length)) {
               return yield* Effect.fail(
@@ -1291,10 +1310,7 @@ export const make = (
                   movement(at, meta, "commit", d.item, p.location, "on_hand", s!.on_hand + p.qty, s!.on_hand, reference)
                 )
               }
-              yield* sql`
-                UPDATE tkb_items SET on_hand = on_hand - ${taken},
-                  shortfall = ${shortfallOf("reserved", `on_hand - ${Number(taken)}`)}, updated_at = ${at}
-                WHERE item = ${d.item}`
+              yield* addOnHand(d.item, -taken, at)
               const from = parts[0]?.location ?? input.location ?? null
               yield* sql`
                 UPDATE tkb_reservations SET location = ${from}
@@ -1311,21 +1327,18 @@ export const make = (
       Effect.flatMap(Clock.currentTimeMillis, (at) =>
         write(
           Effect.gen(function* () {
-            const lineFilter =
-              ref.lineIds === undefined ? sql.literal("") : sql`AND line_id IN ${sql.in([...new Set(ref.lineIds)])}`
+            const lineFilter = lineFilterOf(ref)
             const released = yield* sql<{ line_id: string }>`
               UPDATE tkb_reservations SET state = 'released', released_reason = 'cancelled', expires_at = NULL,
                 updated_at = ${at}
               WHERE connection = ${ref.connection} AND order_id = ${ref.orderId} AND state = 'held' ${lineFilter}
               RETURNING line_id`
             if (released.length === 0) {
-              const selected = selectLines(ref, yield* lineStates(ref.connection, ref.orderId))
-              if (!Array.isArray(selected)) return yield* Effect.fail(selected as Ledger.UnknownOrder)
+              yield* orderLines(ref)
               return { lines: [], changed: [] }
             }
             if (ref.lineIds !== undefined) {
-              const selected = selectLines(ref, yield* lineStates(ref.connection, ref.orderId))
-              if (!Array.isArray(selected)) return yield* Effect.fail(selected as Ledger.UnknownOrder)
+              yield* orderLines(ref)
             }
             const lineIds = lineIdsOf(released)
             const { moves, items } = yield* unhold(ref.connection, ref.orderId, lineIds, at, meta, "release")
@@ -1393,17 +1406,25 @@ export const make = (
         }
         const rule = Ledger.returnRuleFor(config, input.connection)
         const doRestock = input.restock ?? rule.restock
+        const exceeds = (l: LineState, qty: number) =>
+          new Ledger.ReturnExceedsShipment({
+            connection: input.connection,
+            orderId: input.orderId,
+            lineId: l.line_id,
+            shipped: l.qty,
+            returned: l.returned,
+            requested: qty
+          })
         return write(
           Effect.gen(function* () {
             const first = yield* sql`
               INSERT INTO tkb_ledger_ops (op_key, at) VALUES (${key}, ${at}) ON CONFLICT (op_key) DO NOTHING RETURNING op_key`
             if (first.length === 0) return { outcome: "duplicate" as const, items: [], changed: [] }
-            const selected = selectLines(
-              { connection: input.connection, orderId: input.orderId, lineIds: [...wanted.keys()] },
-              yield* lineStates(input.connection, input.orderId)
-            )
-            if (!Array.isArray(selected)) return yield* Effect.fail(selected as Ledger.UnknownOrder)
-            const ls = [...(selected as ReadonlyArray<LineState>)].sort((a, b) => byString(a.line_id, b.line_id))
+            const ls = yield* orderLines({
+              connection: input.connection,
+              orderId: input.orderId,
+              lineIds: [...wanted.keys()]
+            })
             for (const l of ls) {
               const qty = wanted.get(l.line_id)!
               if (l.state !== "committed") {
@@ -1418,16 +1439,7 @@ export const make = (
                 )
               }
               if (l.returned + qty > l.qty) {
-                return yield* Effect.fail(
-                  new Ledger.ReturnExceedsShipment({
-                    connection: input.connection,
-                    orderId: input.orderId,
-                    lineId: l.line_id,
-                    shipped: l.qty,
-                    returned: l.returned,
-                    requested: qty
-                  })
-                )
+                return yield* Effect.fail(exceeds(l, qty))
               }
             }
             for (const l of ls) {
@@ -1438,16 +1450,7 @@ export const make = (
                   AND state = 'committed' AND returned + ${qty} <= qty
                 RETURNING line_id`
               if (updated.length === 0) {
-                return yield* Effect.fail(
-                  new Ledger.ReturnExceedsShipment({
-                    connection: input.connection,
-                    orderId: input.orderId,
-                    lineId: l.line_id,
-                    shipped: l.qty,
-                    returned: l.returned,
-                    requested: qty
-                  })
-                )
+                return yield* Effect.fail(exceeds(l, qty))
               }
             }
             if (!doRestock) return { outcome: "recorded" as const, items: [], changed: [] }
@@ -1489,10 +1492,7 @@ export const make = (
               perItemTotal.set(u.item, (perItemTotal.get(u.item) ?? 0) + u.qty)
             }
             for (const [item, qty] of perItemTotal) {
-              yield* sql`
-                UPDATE tkb_items SET on_hand = on_hand + ${qty},
-                  shortfall = ${shortfallOf("reserved", `on_hand + ${Number(qty)}`)}, updated_at = ${at}
-                WHERE item = ${item}`
+              yield* addOnHand(item, qty, at)
             }
             yield* insertMovements(moves)
             return {
@@ -1680,22 +1680,17 @@ export const make = (
       )
 
     // ---- queries ------------------------------------------------------------------------------
+    /** Item counters joined with their per-location stock, narrowed by `filter` (a `WHERE` or nothing). */
+    const balanceRows = (filter: Statement.Fragment) =>
+      sql<BalanceRow>`
+        SELECT i.item, i.safety_stock, i.on_hand, i.reserved, s.location, s.on_hand AS loc_on_hand
+        FROM tkb_items i LEFT JOIN tkb_stock s ON s.item = i.item ${filter}`
+
     const stockOf = (items: ReadonlyArray<string>) =>
       Effect.gen(function* () {
         const out = new Map<string, Ledger.ItemBalance>()
         for (const part of chunk([...new Set(items)], 400)) {
-          const rows = yield* sql<{
-            item: string
-            safety_stock: number
-            on_hand: number
-            reserved: number
-            location: string | null
-            loc_on_hand: number | null
-          }>`
-            SELECT i.item, i.safety_stock, i.on_hand, i.reserved, s.location, s.on_hand AS loc_on_hand
-            FROM tkb_items i LEFT JOIN tkb_stock s ON s.item = i.item
-            WHERE i.item IN ${sql.in(part)}`
-          collectBalances(rows, out)
+          collectBalances(yield* balanceRows(sql`WHERE i.item IN ${sql.in(part)}`), out)
         }
         return out
       })
@@ -1822,18 +1817,8 @@ export const make = (
             const m = yield* stockOf(wanted)
             return [...m.values()].sort((a, b) => byString(a.item, b.item))
           }
-          const rows = yield* sql<{
-            item: string
-            safety_stock: number
-            on_hand: number
-            reserved: number
-            location: string | null
-            loc_on_hand: number | null
-          }>`
-            SELECT i.item, i.safety_stock, i.on_hand, i.reserved, s.location, s.on_hand AS loc_on_hand
-            FROM tkb_items i LEFT JOIN tkb_stock s ON s.item = i.item`
           const out = new Map<string, Ledger.ItemBalance>()
-          collectBalances(rows, out)
+          collectBalances(yield* balanceRows(sql.literal("")), out)
           return [...out.values()].sort((a, b) => byString(a.item, b.item))
         })
       )
@@ -1891,17 +1876,7 @@ export const make = (
     } satisfies LedgerService
   })
 
-const collectBalances = (
-  rows: ReadonlyArray<{
-    item: string
-    safety_stock: number
-    on_hand: number
-    reserved: number
-    location: string | null
-    loc_on_hand: number | null
-  }>,
-  out: Map<string, Ledger.ItemBalance>
-) => {
+const collectBalances = (rows: ReadonlyArray<BalanceRow>, out: Map<string, Ledger.ItemBalance>) => {
   const locations = new Map<string, Array<Pool.LocationStock>>()
   for (const r of rows) {
     if (!out.has(r.item)) {

@@ -2,7 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { assert, expect, layer } from "@effect/vitest"
 import { Audit, ConnectorError, DeadLetter, HttpExchange, Inbox, Outbox } from "@tkbridge/core"
 import { Duration, Effect, Option, TestClock } from "effect"
-import { dialects, request, unique } from "./support.ts"
+import { dialects, recordDelivery, request, unique } from "./support.ts"
 
 const exchange = new HttpExchange.HttpExchange({
   method: "POST",
@@ -84,11 +84,7 @@ for (const dialect of dialects) {
         const dead = (connection: string, key: string, reason: DeadLetter.Reason, at: number) =>
           Effect.gen(function* () {
             yield* TestClock.setTime(at)
-            const { id } = yield* inbox.record({
-              connection,
-              delivery: { dedupeKey: key, topic: "t" },
-              request: request("{}")
-            })
+            const { id } = yield* recordDelivery(connection, key)
             return yield* inbox.deadLetter(id, { reason, message: `${reason} ${key}` })
           })
         const a1 = yield* dead(a, "1", "unknown_sku", 10_000)
@@ -113,11 +109,7 @@ for (const dialect of dialects) {
         const inbox = yield* Inbox.Inbox
         const letters = yield* DeadLetter.DeadLetters
         const connection = unique("tts")
-        const { id } = yield* inbox.record({
-          connection,
-          delivery: { dedupeKey: "r", topic: "t" },
-          request: request("{}")
-        })
+        const { id } = yield* recordDelivery(connection, "r")
         yield* inbox.fail(id, { message: "transient", retryAt: new Date(8.64e15) })
         const letterId = yield* inbox.deadLetter(id, { reason: "unknown_sku", message: "SKU X not paired" })
         expect(yield* letters.replay(letterId)).toEqual({
@@ -149,11 +141,7 @@ for (const dialect of dialects) {
         const inbox = yield* Inbox.Inbox
         const letters = yield* DeadLetter.DeadLetters
         const connection = unique("tts")
-        const { id } = yield* inbox.record({
-          connection,
-          delivery: { dedupeKey: "rr", topic: "t" },
-          request: request("{}")
-        })
+        const { id } = yield* recordDelivery(connection, "rr")
         const letterId = yield* inbox.deadLetter(id, { reason: "apply_failed", message: "boom" })
         const outcomes = yield* Effect.all(
           Array.from({ length: 10 }, () => letters.replay(letterId)),
@@ -172,10 +160,7 @@ for (const dialect of dialects) {
         const letters = yield* DeadLetter.DeadLetters
         const connection = unique("tts")
         const make = (key: string, reason: DeadLetter.Reason) =>
-          Effect.flatMap(
-            inbox.record({ connection, delivery: { dedupeKey: key, topic: "t" }, request: request("{}") }),
-            ({ id }) => inbox.deadLetter(id, { reason, message: key })
-          )
+          Effect.flatMap(recordDelivery(connection, key), ({ id }) => inbox.deadLetter(id, { reason, message: key }))
         const x = yield* make("x", "unknown_sku")
         const y = yield* make("y", "unknown_sku")
         const z = yield* make("z", "unmappable_payload")
@@ -194,11 +179,7 @@ for (const dialect of dialects) {
         const letters = yield* DeadLetter.DeadLetters
         const audit = yield* Audit.Audit
         const connection = unique("tts")
-        const { id } = yield* inbox.record({
-          connection,
-          delivery: { dedupeKey: "d", topic: "t" },
-          request: request("{}")
-        })
+        const { id } = yield* recordDelivery(connection, "d")
         const letterId = yield* inbox.deadLetter(id, { reason: "unknown_sku", message: "SKU Z" })
         expect(yield* letters.discard(letterId, "SKU retired")).toEqual({ id: letterId, outcome: "discarded" })
         expect(yield* letters.discard(letterId, "again")).toEqual({ id: letterId, outcome: "already_discarded" })

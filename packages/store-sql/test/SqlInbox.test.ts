@@ -2,10 +2,16 @@ import { SqlClient } from "@effect/sql"
 import { assert, describe, expect, it, layer } from "@effect/vitest"
 import { ConnectorError, DeadLetter, Inbox } from "@tkbridge/core"
 import { Effect, Either, Option, TestClock } from "effect"
-import { countRows, dialects, hmacReceiver, request, unique } from "./support.ts"
+import { countRows, dialects, hmacReceiver, recordDelivery, request, unique } from "./support.ts"
 
 const body = (id: string, extra = "") =>
   `{"id":"${id}","topic":"orders/updated","orderId":"5770000000000000001"${extra}}`
+
+/** The table the tests' apply functions write to, standing in for the caller's own state. */
+const createEffectsTable = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) => sql`CREATE TABLE IF NOT EXISTS test_effects (inbox_id INTEGER NOT NULL, note TEXT NOT NULL)`
+)
 
 for (const dialect of dialects) {
   layer(dialect.layer(), { timeout: "120 seconds" })(`SqlInbox (${dialect.name})`, (it) => {
@@ -93,8 +99,8 @@ for (const dialect of dialects) {
         const inbox = yield* Inbox.Inbox
         const connection = unique("tts")
         const key = "k".repeat(2000)
-        const a = yield* inbox.record({ connection, delivery: { dedupeKey: key, topic: "t" }, request: request("{}") })
-        const b = yield* inbox.record({ connection, delivery: { dedupeKey: key, topic: "t" }, request: request("{}") })
+        const a = yield* recordDelivery(connection, key)
+        const b = yield* recordDelivery(connection, key)
         expect(b).toEqual({ id: a.id, duplicate: true })
         const entry = Option.getOrThrow(yield* inbox.get(a.id))
         expect(entry.dedupeKey).toMatch(/^sha256:[0-9a-f]{64}$/)
@@ -124,13 +130,9 @@ for (const dialect of dialects) {
       Effect.gen(function* () {
         const inbox = yield* Inbox.Inbox
         const sql = yield* SqlClient.SqlClient
-        yield* sql`CREATE TABLE IF NOT EXISTS test_effects (inbox_id INTEGER NOT NULL, note TEXT NOT NULL)`
+        yield* createEffectsTable
         const connection = unique("tts")
-        const { id } = yield* inbox.record({
-          connection,
-          delivery: { dedupeKey: "p", topic: "t" },
-          request: request("{}")
-        })
+        const { id } = yield* recordDelivery(connection, "p")
 
         // a failing apply leaves no trace and the entry pending
         const failed = yield* inbox
@@ -167,13 +169,9 @@ for (const dialect of dialects) {
       Effect.gen(function* () {
         const inbox = yield* Inbox.Inbox
         const sql = yield* SqlClient.SqlClient
-        yield* sql`CREATE TABLE IF NOT EXISTS test_effects (inbox_id INTEGER NOT NULL, note TEXT NOT NULL)`
+        yield* createEffectsTable
         const connection = unique("tts")
-        const { id } = yield* inbox.record({
-          connection,
-          delivery: { dedupeKey: "c", topic: "t" },
-          request: request("{}")
-        })
+        const { id } = yield* recordDelivery(connection, "c")
         const outcomes = yield* Effect.all(
           Array.from({ length: 12 }, (_, i) =>
             inbox.process(id, () => sql`INSERT INTO test_effects (inbox_id, note) VALUES (${id}, ${`worker ${i}`})`)
@@ -190,8 +188,8 @@ for (const dialect of dialects) {
         yield* TestClock.setTime(1_000_000)
         const inbox = yield* Inbox.Inbox
         const connection = unique("tts")
-        const a = yield* inbox.record({ connection, delivery: { dedupeKey: "a", topic: "t" }, request: request("{}") })
-        const b = yield* inbox.record({ connection, delivery: { dedupeKey: "b", topic: "t" }, request: request("{}") })
+        const a = yield* recordDelivery(connection, "a")
+        const b = yield* recordDelivery(connection, "b")
         yield* inbox.fail(a.id, {
           message: "order detail fetch timed out",
           error: new ConnectorError.Transient({ message: "timeout", connection }),
@@ -218,11 +216,7 @@ for (const dialect of dialects) {
         const inbox = yield* Inbox.Inbox
         const letters = yield* DeadLetter.DeadLetters
         const connection = unique("tts")
-        const { id } = yield* inbox.record({
-          connection,
-          delivery: { dedupeKey: "u", topic: "t" },
-          request: request("{}")
-        })
+        const { id } = yield* recordDelivery(connection, "u")
         const letter = yield* inbox.deadLetter(id, { reason: "unknown_sku", message: "SKU RED-XL is not paired" })
         expect(yield* inbox.process(id, () => Effect.void)).toEqual({ _tag: "Skipped", status: "dead" })
         const shown = Option.getOrThrow(yield* letters.show(letter))
@@ -253,11 +247,7 @@ for (const dialect of dialects) {
       Effect.gen(function* () {
         const inbox = yield* Inbox.Inbox
         const connection = unique("tts")
-        const { id } = yield* inbox.record({
-          connection,
-          delivery: { dedupeKey: "o", topic: "t" },
-          request: request("{}")
-        })
+        const { id } = yield* recordDelivery(connection, "o")
         yield* inbox
           .process(id, () =>
             Effect.zipRight(inbox.advance(connection, "order:9", new Date(5000)), Effect.fail("boom" as const))
@@ -273,16 +263,8 @@ for (const dialect of dialects) {
         yield* TestClock.setTime(10_000)
         const inbox = yield* Inbox.Inbox
         const connection = unique("tts")
-        const done = yield* inbox.record({
-          connection,
-          delivery: { dedupeKey: "d", topic: "t" },
-          request: request("{}")
-        })
-        const waiting = yield* inbox.record({
-          connection,
-          delivery: { dedupeKey: "w", topic: "t" },
-          request: request("{}")
-        })
+        const done = yield* recordDelivery(connection, "d")
+        const waiting = yield* recordDelivery(connection, "w")
         yield* inbox.process(done.id, () => Effect.void)
         yield* TestClock.setTime(20_000)
         expect(yield* inbox.prune(new Date(15_000))).toBeGreaterThanOrEqual(1)

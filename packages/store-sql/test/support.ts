@@ -6,7 +6,7 @@
 import * as Crypto from "node:crypto"
 import { SqlClient } from "@effect/sql"
 import type { Connector } from "@tkbridge/core"
-import { ChannelEvent, Webhook } from "@tkbridge/core"
+import { ChannelEvent, Inbox, Webhook } from "@tkbridge/core"
 import { SqlSyncState, SqlTesting, TokenCipher } from "@tkbridge/store-sql"
 import { Effect, Layer, Schema } from "effect"
 
@@ -86,3 +86,9 @@ export const request = (body: Uint8Array | string, headers: Record<string, strin
   headers,
   rawBody: typeof body === "string" ? new TextEncoder().encode(body) : body
 })
+
+/** Records a delivery with an empty JSON body under `dedupeKey` (topic `t`) in the inbox. */
+export const recordDelivery = (connection: string, dedupeKey: string) =>
+  Effect.flatMap(Inbox.Inbox, (inbox) =>
+    inbox.record({ connection, delivery: { dedupeKey, topic: "t" }, request: request("{}") })
+  )
