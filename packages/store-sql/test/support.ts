@@ -5,7 +5,7 @@
 
 import * as Crypto from "node:crypto"
 import { SqlClient } from "@effect/sql"
-import type { Connector } from "@tkbridge/core"
+import type { Connector, StoreError } from "@tkbridge/core"
 import { ChannelEvent, Inbox, Webhook } from "@tkbridge/core"
 import { SqlSyncState, SqlTesting, TokenCipher } from "@tkbridge/store-sql"
 import { Effect, Layer, Schema } from "effect"
@@ -88,7 +88,10 @@ export const request = (body: Uint8Array | string, headers: Record<string, strin
 })
 
 /** Records a delivery with an empty JSON body under `dedupeKey` (topic `t`) in the inbox. */
-export const recordDelivery = (connection: string, dedupeKey: string) =>
+export const recordDelivery = (
+  connection: string,
+  dedupeKey: string
+): Effect.Effect<Inbox.Recorded, StoreError.StoreError, Inbox.Inbox> =>
   Effect.flatMap(Inbox.Inbox, (inbox) =>
     inbox.record({ connection, delivery: { dedupeKey, topic: "t" }, request: request("{}") })
   )
