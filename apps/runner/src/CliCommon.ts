@@ -1,13 +1,14 @@
 /**
- * CliCommon: options every command shares (`--config`, `--json`), the failure type commands exit
- * with, and loading the config with its errors printed the way a seller can act on them.
+ * CliCommon: options every command shares (`--config`, `--json`, `--limit`), the failure type
+ * commands exit with, loading the config with its errors printed the way a seller can act on them,
+ * and the frame of the operator commands that only read the config's store and pool sections.
  *
  * Exit codes: 0 success; 1 a check or an operation failed; 2 the config or the command line is wrong.
  *
  * @since 0.1.0
  */
 import { Options } from "@effect/cli"
-import type { Layer } from "effect"
+import type { Layer, Option } from "effect"
 import { Effect, Schema } from "effect"
 import * as ConfigLoader from "./ConfigLoader.ts"
 import { layerProcess, Output, paint } from "./Output.ts"
@@ -21,6 +22,17 @@ export const configOption = Options.file("config").pipe(
 
 /** `--json`: one JSON document on stdout instead of human output. */
 export const jsonOption = Options.boolean("json").pipe(Options.withDescription("print JSON instead of text"))
+
+/** An option that may be left out, with its help text. */
+export const optionalOption = <A>(option: Options.Options<A>, description: string): Options.Options<Option.Option<A>> =>
+  option.pipe(Options.withDescription(description), Options.optional)
+
+/** `--limit <n>`: at most this many rows (default `byDefault`). */
+export const limitOption = (byDefault: number): Options.Options<number> =>
+  Options.integer("limit").pipe(
+    Options.withDescription(`at most this many (default ${byDefault})`),
+    Options.withDefault(byDefault)
+  )
 
 /** A command failed; `exitCode` says how. The message has already been printed when `printed` is set. */
 export class CliFailure extends Schema.TaggedError<CliFailure>("tkbridge/CliFailure")("CliFailure", {
@@ -56,3 +68,28 @@ export const loadConfig = (file: string, options: { readonly shallow?: boolean |
       ConfigMissing: (e) => new CliFailure({ message: e.message, exitCode: 2 })
     })
   )
+
+/** The failures of the store access the operator commands share (`OpsStore`, the ledger, the sync-state store). */
+interface StoreFailure {
+  readonly _tag: "StateUnavailable" | "StoreError" | "LedgerUnavailable"
+  readonly message: string
+}
+
+const storeFailureTags: ReadonlySet<string> = new Set(["StateUnavailable", "StoreError", "LedgerUnavailable"])
+
+const isStoreFailure = <E>(e: E): e is Extract<E, StoreFailure> =>
+  typeof e === "object" && e !== null && "_tag" in e && typeof e._tag === "string" && storeFailureTags.has(e._tag)
+
+/** The store could not be opened, read or written: the command fails with exit code 1 and the store's message. */
+const storeFailures = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.catchIf(effect, isStoreFailure, (e) => Effect.fail(new CliFailure({ message: e.message, exitCode: 1 })))
+
+/**
+ * Runs an operator command (`audit`, `orders`, `stock`, `dlq`): output set up for `--json`, the
+ * config's store and pool sections loaded (no connector), and the store's failures exit with code 1.
+ */
+export const withStoreConfig = <A, E, R>(
+  input: { readonly config: Option.Option<string>; readonly json: boolean },
+  body: (loaded: ConfigLoader.LoadedConfig) => Effect.Effect<A, E, R>
+) =>
+  withOutput(input.json, storeFailures(Effect.flatMap(loadConfig(configFile(input.config), { shallow: true }), body)))

@@ -9,7 +9,7 @@
 import { Command, Options } from "@effect/cli"
 import { Audit } from "@tkbridge/core"
 import { Clock, Duration, Effect, Option } from "effect"
-import { CliFailure, configFile, configOption, jsonOption, loadConfig, withOutput } from "./CliCommon.ts"
+import { configOption, jsonOption, limitOption, optionalOption, withStoreConfig } from "./CliCommon.ts"
 import { ago, parseAge } from "./CommandDlq.ts"
 import * as OpsStore from "./OpsStore.ts"
 import type { OutputShape } from "./Output.ts"
@@ -76,34 +76,23 @@ export const command = Command.make(
   {
     config: configOption,
     json: jsonOption,
-    connection: Options.text("connection").pipe(Options.withDescription("only this connection"), Options.optional),
+    connection: optionalOption(Options.text("connection"), "only this connection"),
     listing: Options.text("listing").pipe(
       Options.withDescription("only rows about this listing SKU, order id or dead letter (the subject)"),
       Options.withAlias("subject"),
       Options.optional
     ),
-    kind: Options.choice("kind", Audit.Kind.literals).pipe(
-      Options.withDescription("quantity decisions, outbound writes or operator actions"),
-      Options.optional
+    kind: optionalOption(
+      Options.choice("kind", Audit.Kind.literals),
+      "quantity decisions, outbound writes or operator actions"
     ),
-    action: Options.text("action").pipe(
-      Options.withDescription("only this action (publish, stock.push, dlq.replay …)"),
-      Options.optional
-    ),
-    since: Options.text("since").pipe(
-      Options.withDescription("only rows newer than this (e.g. 24h)"),
-      Options.optional
-    ),
-    limit: Options.integer("limit").pipe(
-      Options.withDescription("at most this many (default 50)"),
-      Options.withDefault(50)
-    )
+    action: optionalOption(Options.text("action"), "only this action (publish, stock.push, dlq.replay …)"),
+    since: optionalOption(Options.text("since"), "only rows newer than this (e.g. 24h)"),
+    limit: limitOption(50)
   },
   (input) =>
-    withOutput(
-      input.json,
+    withStoreConfig(input, (loaded) =>
       Effect.gen(function* () {
-        const loaded = yield* loadConfig(configFile(input.config), { shallow: true })
         const now = yield* Clock.currentTimeMillis
         const since = Option.isSome(input.since) ? yield* parseAge("since", input.since.value) : undefined
         const filter: Audit.Filter = {
@@ -122,11 +111,6 @@ export const command = Command.make(
           (out) => render(out, now, entries),
           () => ({ entries })
         )
-      }).pipe(
-        Effect.catchTags({
-          StateUnavailable: (e) => new CliFailure({ message: e.message, exitCode: 1 }),
-          StoreError: (e) => new CliFailure({ message: e.message, exitCode: 1 })
-        })
-      )
+      })
     )
 ).pipe(Command.withDescription("quantity decisions, outbound writes and operator actions (personal data masked)"))

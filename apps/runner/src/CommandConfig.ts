@@ -8,7 +8,7 @@ import * as Fs from "node:fs/promises"
 import { Command, Options } from "@effect/cli"
 import type { Connector } from "@tkbridge/core"
 import { Effect } from "effect"
-import { configFile, configOption, jsonOption, loadConfig, withOutput } from "./CliCommon.ts"
+import { configFile, configOption, jsonOption, loadConfig, optionalOption, withOutput } from "./CliCommon.ts"
 import * as ConfigJsonSchema from "./ConfigJsonSchema.ts"
 import * as Connectors from "./Connectors.ts"
 import { emit, info, mark, table } from "./Output.ts"
@@ -26,7 +26,7 @@ export const firstPartyManifests: Effect.Effect<
 const schema = Command.make(
   "schema",
   {
-    out: Options.file("out").pipe(Options.withDescription("write the schema to this file"), Options.optional)
+    out: optionalOption(Options.file("out"), "write the schema to this file")
   },
   ({ out }) =>
     Effect.gen(function* () {

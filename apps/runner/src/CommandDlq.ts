@@ -20,14 +20,13 @@ import { DeadLetter } from "@tkbridge/core"
 import type { Scope } from "effect"
 import { Clock, Context, Duration, Effect, Option, Schema } from "effect"
 import * as AdminApi from "./AdminApi.ts"
-import { CliFailure, configFile, configOption, jsonOption, loadConfig, withOutput } from "./CliCommon.ts"
+import { CliFailure, configOption, jsonOption, limitOption, optionalOption, withStoreConfig } from "./CliCommon.ts"
 import { DurationText } from "./Config.ts"
 import type { LoadedConfig } from "./ConfigLoader.ts"
 import * as OpsStore from "./OpsStore.ts"
 import type { OutputShape } from "./Output.ts"
 import { emit, paint, table } from "./Output.ts"
 import * as Progress from "./Progress.ts"
-import type { StateUnavailable } from "./RunnerState.ts"
 
 const reasons = DeadLetter.Reason.literals
 const kinds = DeadLetter.Kind.literals
@@ -53,20 +52,14 @@ const ellipsis = (text: string, max: number) => (text.length <= max ? text : `${
 
 /** The filter options shared by `list` and `replay --all`. */
 const filterOptions = {
-  connection: Options.text("connection").pipe(Options.withDescription("only this connection"), Options.optional),
-  reason: Options.choice("reason", reasons).pipe(Options.withDescription("only this reason"), Options.optional),
-  kind: Options.choice("kind", kinds).pipe(
-    Options.withDescription("only inbox deliveries, stock pushes or jobs"),
-    Options.optional
+  connection: optionalOption(Options.text("connection"), "only this connection"),
+  reason: optionalOption(Options.choice("reason", reasons), "only this reason"),
+  kind: optionalOption(Options.choice("kind", kinds), "only inbox deliveries, stock pushes or jobs"),
+  olderThan: optionalOption(
+    Options.text("older-than"),
+    "only letters that first failed longer ago than this (e.g. 1h)"
   ),
-  olderThan: Options.text("older-than").pipe(
-    Options.withDescription("only letters that first failed longer ago than this (e.g. 1h)"),
-    Options.optional
-  ),
-  newerThan: Options.text("newer-than").pipe(
-    Options.withDescription("only letters that first failed within this (e.g. 30m)"),
-    Options.optional
-  )
+  newerThan: optionalOption(Options.text("newer-than"), "only letters that first failed within this (e.g. 30m)")
 }
 
 interface FilterInput {
@@ -91,16 +84,6 @@ const toFilter = (input: FilterInput, extra: Partial<DeadLetter.Filter>) =>
       ...extra
     } satisfies DeadLetter.Filter
   })
-
-const storeFailures = <A, R>(
-  effect: Effect.Effect<A, CliFailure | StateUnavailable | { readonly _tag: "StoreError"; readonly message: string }, R>
-) =>
-  effect.pipe(
-    Effect.catchTags({
-      StateUnavailable: (e) => new CliFailure({ message: e.message, exitCode: 1 }),
-      StoreError: (e) => new CliFailure({ message: e.message, exitCode: 1 })
-    })
-  )
 
 /** Renders letters as a table. */
 export const renderList = (out: OutputShape, now: number, letters: ReadonlyArray<DeadLetter.Summary>): string => {
@@ -144,33 +127,26 @@ const dlqList = Command.make(
       Options.withDescription("open (default), replayed, discarded or any"),
       Options.withDefault("open" as const)
     ),
-    limit: Options.integer("limit").pipe(
-      Options.withDescription("at most this many (default 100)"),
-      Options.withDefault(100)
-    )
+    limit: limitOption(100)
   },
   (input) =>
-    withOutput(
-      input.json,
-      storeFailures(
-        Effect.gen(function* () {
-          const loaded = yield* loadConfig(configFile(input.config), { shallow: true })
-          const filter = yield* toFilter(input, { status: input.status, limit: input.limit })
-          const { letters, total } = yield* OpsStore.withRead(
-            loaded,
-            Effect.flatMap(DeadLetter.DeadLetters, (dlq) =>
-              Effect.all({ letters: dlq.list(filter), total: dlq.count(filter) })
-            )
+    withStoreConfig(input, (loaded) =>
+      Effect.gen(function* () {
+        const filter = yield* toFilter(input, { status: input.status, limit: input.limit })
+        const { letters, total } = yield* OpsStore.withRead(
+          loaded,
+          Effect.flatMap(DeadLetter.DeadLetters, (dlq) =>
+            Effect.all({ letters: dlq.list(filter), total: dlq.count(filter) })
           )
-          const now = yield* Clock.currentTimeMillis
-          yield* emit(
-            (out) =>
-              renderList(out, now, letters) +
-              (total > letters.length ? paint(out, "dim", `… ${total - letters.length} more (raise --limit)\n`) : ""),
-            () => ({ total, letters })
-          )
-        })
-      )
+        )
+        const now = yield* Clock.currentTimeMillis
+        yield* emit(
+          (out) =>
+            renderList(out, now, letters) +
+            (total > letters.length ? paint(out, "dim", `… ${total - letters.length} more (raise --limit)\n`) : ""),
+          () => ({ total, letters })
+        )
+      })
     )
 ).pipe(Command.withDescription("dead letters waiting for an operator (filter by connection, reason, kind, age)"))
 
@@ -222,22 +198,18 @@ export const renderShow = (out: OutputShape, l: DeadLetter.DeadLetter): string =
 const idArg = Args.integer({ name: "id" })
 
 const dlqShow = Command.make("show", { config: configOption, json: jsonOption, id: idArg }, ({ config, json, id }) =>
-  withOutput(
-    json,
-    storeFailures(
-      Effect.gen(function* () {
-        const loaded = yield* loadConfig(configFile(config), { shallow: true })
-        const letter = yield* OpsStore.withRead(
-          loaded,
-          Effect.flatMap(DeadLetter.DeadLetters, (dlq) => dlq.show(id))
-        )
-        if (Option.isNone(letter)) return yield* new CliFailure({ message: `no dead letter ${id}`, exitCode: 1 })
-        yield* emit(
-          (out) => renderShow(out, letter.value),
-          () => letter.value
-        )
-      })
-    )
+  withStoreConfig({ config, json }, (loaded) =>
+    Effect.gen(function* () {
+      const letter = yield* OpsStore.withRead(
+        loaded,
+        Effect.flatMap(DeadLetter.DeadLetters, (dlq) => dlq.show(id))
+      )
+      if (Option.isNone(letter)) return yield* new CliFailure({ message: `no dead letter ${id}`, exitCode: 1 })
+      yield* emit(
+        (out) => renderShow(out, letter.value),
+        () => letter.value
+      )
+    })
   )
 ).pipe(Command.withDescription("one dead letter: request (redacted cURL), response, error, attempts, source"))
 
@@ -290,79 +262,75 @@ const dlqReplay = Command.make(
     ...filterOptions
   },
   (input) =>
-    withOutput(
-      input.json,
-      storeFailures(
-        Effect.gen(function* () {
-          const loaded = yield* loadConfig(configFile(input.config), { shallow: true })
-          const filtered =
-            Option.isSome(input.connection) ||
-            Option.isSome(input.reason) ||
-            Option.isSome(input.kind) ||
-            Option.isSome(input.olderThan) ||
-            Option.isSome(input.newerThan)
-          if (input.ids.length > 0 && (input.all || filtered)) {
-            return yield* new CliFailure({
-              message: "name letters by id, or use --all with filters — not both",
-              exitCode: 2
-            })
-          }
-          if (input.ids.length === 0 && !input.all) {
-            return yield* new CliFailure({
-              message: "name the letters to replay (`tkbridge dlq replay 12 13`) or use --all with filters",
-              exitCode: 2
-            })
-          }
-          const ids =
-            input.ids.length > 0
-              ? input.ids
-              : yield* Effect.gen(function* () {
-                  const filter = yield* toFilter(input, { status: "open", limit: 1_000_000 })
-                  return yield* OpsStore.withRead(
-                    loaded,
-                    Effect.map(
-                      Effect.flatMap(DeadLetter.DeadLetters, (dlq) => dlq.list(filter)),
-                      (letters) => letters.map((l) => l.id)
-                    )
+    withStoreConfig(input, (loaded) =>
+      Effect.gen(function* () {
+        const filtered =
+          Option.isSome(input.connection) ||
+          Option.isSome(input.reason) ||
+          Option.isSome(input.kind) ||
+          Option.isSome(input.olderThan) ||
+          Option.isSome(input.newerThan)
+        if (input.ids.length > 0 && (input.all || filtered)) {
+          return yield* new CliFailure({
+            message: "name letters by id, or use --all with filters — not both",
+            exitCode: 2
+          })
+        }
+        if (input.ids.length === 0 && !input.all) {
+          return yield* new CliFailure({
+            message: "name the letters to replay (`tkbridge dlq replay 12 13`) or use --all with filters",
+            exitCode: 2
+          })
+        }
+        const ids =
+          input.ids.length > 0
+            ? input.ids
+            : yield* Effect.gen(function* () {
+                const filter = yield* toFilter(input, { status: "open", limit: 1_000_000 })
+                return yield* OpsStore.withRead(
+                  loaded,
+                  Effect.map(
+                    Effect.flatMap(DeadLetter.DeadLetters, (dlq) => dlq.list(filter)),
+                    (letters) => letters.map((l) => l.id)
                   )
-                })
-          const m = yield* mutator(loaded)
-          const outcomes: Array<DeadLetter.ReplayOutcome> = []
-          const batch = 50
-          yield* Progress.withBar("replaying dead letters", ids.length, (bar) =>
-            Effect.gen(function* () {
-              for (let i = 0; i < ids.length; i += batch) {
-                outcomes.push(...(yield* m.replay(ids.slice(i, i + batch))))
-                if (ids.length > 1) bar.update(outcomes.length)
-              }
-            })
-          )
-          const counts = count(outcomes)
-          const replayed = counts["replayed"] ?? 0
-          yield* emit(
-            (out) => {
-              const lines = outcomes.map((o) => {
-                const what =
-                  o.connection !== undefined
-                    ? ` (${o.connection} ${o.kind ?? ""} ${o.key ?? ""})`.replace(/\s+\)/, ")")
-                    : ""
-                return `  ${o.outcome === "replayed" ? paint(out, "green", "✓") : paint(out, "gray", "-")} ${o.id}${what}: ${o.outcome.replace("_", " ")}`
+                )
               })
-              const where =
-                m.via === "runner"
-                  ? "the running tkbridge is delivering them"
-                  : "they will be delivered by `tkbridge run`"
-              return `${ids.length === 0 ? "No open dead letters match.\n" : ""}${lines.join("\n")}${lines.length > 0 ? "\n" : ""}${
-                replayed > 0 ? `${replayed} replayed: ${where}.\n` : ""
-              }`
-            },
-            () => ({ via: m.via, counts, outcomes })
-          )
-          if (outcomes.some((o) => o.outcome === "not_found")) {
-            return yield* new CliFailure({ message: "some letters do not exist", exitCode: 1, printed: true })
-          }
-        }).pipe(Effect.scoped)
-      )
+        const m = yield* mutator(loaded)
+        const outcomes: Array<DeadLetter.ReplayOutcome> = []
+        const batch = 50
+        yield* Progress.withBar("replaying dead letters", ids.length, (bar) =>
+          Effect.gen(function* () {
+            for (let i = 0; i < ids.length; i += batch) {
+              outcomes.push(...(yield* m.replay(ids.slice(i, i + batch))))
+              if (ids.length > 1) bar.update(outcomes.length)
+            }
+          })
+        )
+        const counts = count(outcomes)
+        const replayed = counts["replayed"] ?? 0
+        yield* emit(
+          (out) => {
+            const lines = outcomes.map((o) => {
+              const what =
+                o.connection !== undefined
+                  ? ` (${o.connection} ${o.kind ?? ""} ${o.key ?? ""})`.replace(/\s+\)/, ")")
+                  : ""
+              return `  ${o.outcome === "replayed" ? paint(out, "green", "✓") : paint(out, "gray", "-")} ${o.id}${what}: ${o.outcome.replace("_", " ")}`
+            })
+            const where =
+              m.via === "runner"
+                ? "the running tkbridge is delivering them"
+                : "they will be delivered by `tkbridge run`"
+            return `${ids.length === 0 ? "No open dead letters match.\n" : ""}${lines.join("\n")}${lines.length > 0 ? "\n" : ""}${
+              replayed > 0 ? `${replayed} replayed: ${where}.\n` : ""
+            }`
+          },
+          () => ({ via: m.via, counts, outcomes })
+        )
+        if (outcomes.some((o) => o.outcome === "not_found")) {
+          return yield* new CliFailure({ message: "some letters do not exist", exitCode: 1, printed: true })
+        }
+      }).pipe(Effect.scoped)
     )
 ).pipe(Command.withDescription("send dead letters through the normal path again (one, several, or --all matching)"))
 
@@ -375,31 +343,27 @@ const dlqDiscard = Command.make(
     reason: Options.text("reason").pipe(Options.withDescription("why (kept with the letter and in the audit trail)"))
   },
   ({ config, json, ids, reason }) =>
-    withOutput(
-      json,
-      storeFailures(
-        Effect.gen(function* () {
-          const loaded = yield* loadConfig(configFile(config), { shallow: true })
-          if (reason.trim().length === 0) {
-            return yield* new CliFailure({ message: "--reason must say why the letters are dropped", exitCode: 2 })
-          }
-          const m = yield* mutator(loaded)
-          const outcomes = yield* m.discard(ids, reason.trim())
-          yield* emit(
-            (out) =>
-              `${outcomes
-                .map(
-                  (o) =>
-                    `  ${o.outcome === "discarded" ? paint(out, "green", "✓") : paint(out, "gray", "-")} ${o.id}: ${o.outcome.replace("_", " ")}`
-                )
-                .join("\n")}\n`,
-            () => ({ via: m.via, outcomes })
-          )
-          if (outcomes.some((o) => o.outcome === "not_found")) {
-            return yield* new CliFailure({ message: "some letters do not exist", exitCode: 1, printed: true })
-          }
-        }).pipe(Effect.scoped)
-      )
+    withStoreConfig({ config, json }, (loaded) =>
+      Effect.gen(function* () {
+        if (reason.trim().length === 0) {
+          return yield* new CliFailure({ message: "--reason must say why the letters are dropped", exitCode: 2 })
+        }
+        const m = yield* mutator(loaded)
+        const outcomes = yield* m.discard(ids, reason.trim())
+        yield* emit(
+          (out) =>
+            `${outcomes
+              .map(
+                (o) =>
+                  `  ${o.outcome === "discarded" ? paint(out, "green", "✓") : paint(out, "gray", "-")} ${o.id}: ${o.outcome.replace("_", " ")}`
+              )
+              .join("\n")}\n`,
+          () => ({ via: m.via, outcomes })
+        )
+        if (outcomes.some((o) => o.outcome === "not_found")) {
+          return yield* new CliFailure({ message: "some letters do not exist", exitCode: 1, printed: true })
+        }
+      }).pipe(Effect.scoped)
     )
 ).pipe(Command.withDescription("drop dead letters for good, recording why"))
 

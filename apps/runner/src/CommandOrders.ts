@@ -15,7 +15,7 @@ import { SqlClient } from "@effect/sql"
 import type { Reservation, StoreError } from "@tkbridge/core"
 import { Audit, Ledger } from "@tkbridge/core"
 import { Clock, Effect, Option, Schema } from "effect"
-import { CliFailure, configFile, configOption, jsonOption, loadConfig, withOutput } from "./CliCommon.ts"
+import { CliFailure, configOption, jsonOption, limitOption, optionalOption, withStoreConfig } from "./CliCommon.ts"
 import { ago } from "./CommandDlq.ts"
 import * as OpsStore from "./OpsStore.ts"
 import type { OutputShape } from "./Output.ts"
@@ -156,21 +156,13 @@ export const command = Command.make(
   {
     config: configOption,
     json: jsonOption,
-    connection: Options.text("connection").pipe(Options.withDescription("only this channel"), Options.optional),
-    state: Options.choice("state", OrderState.literals).pipe(
-      Options.withDescription("only orders in this state"),
-      Options.optional
-    ),
-    limit: Options.integer("limit").pipe(
-      Options.withDescription("at most this many (default 50)"),
-      Options.withDefault(50)
-    )
+    connection: optionalOption(Options.text("connection"), "only this channel"),
+    state: optionalOption(Options.choice("state", OrderState.literals), "only orders in this state"),
+    limit: limitOption(50)
   },
   (input) =>
-    withOutput(
-      input.json,
+    withStoreConfig(input, (loaded) =>
       Effect.gen(function* () {
-        const loaded = yield* loadConfig(configFile(input.config), { shallow: true })
         const rows = yield* OpsStore.withRead(
           loaded,
           report({
@@ -184,12 +176,6 @@ export const command = Command.make(
           (out) => render(out, now, rows),
           () => ({ orders: rows })
         )
-      }).pipe(
-        Effect.catchTags({
-          StateUnavailable: (e) => new CliFailure({ message: e.message, exitCode: 1 }),
-          StoreError: (e) => new CliFailure({ message: e.message, exitCode: 1 }),
-          LedgerUnavailable: (e) => new CliFailure({ message: e.message, exitCode: 1 })
-        })
-      )
+      })
     )
 ).pipe(Command.withDescription("recent orders: reservations, the parcel booked and tracking written back"))

@@ -8,7 +8,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import { configFile, configOption, loadConfig, withOutput } from "./CliCommon.ts"
+import { configFile, configOption, loadConfig, optionalOption, withOutput } from "./CliCommon.ts"
 import { storeDisplay } from "./Config.ts"
 import * as EngineWiring from "./EngineWiring.ts"
 import * as Log from "./Log.ts"
@@ -22,7 +22,7 @@ export const command = Command.make(
   "run",
   {
     config: configOption,
-    port: Options.integer("port").pipe(Options.withDescription("override server.port"), Options.optional)
+    port: optionalOption(Options.integer("port"), "override server.port")
   },
   ({ config, port }) =>
     withOutput(

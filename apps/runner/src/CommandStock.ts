@@ -14,7 +14,7 @@ import { Args, Command, Options } from "@effect/cli"
 import type { Listing, StoreError } from "@tkbridge/core"
 import { Audit, Ledger, Outbox, Pool } from "@tkbridge/core"
 import { Effect, Option } from "effect"
-import { CliFailure, configFile, configOption, jsonOption, loadConfig, withOutput } from "./CliCommon.ts"
+import { CliFailure, configOption, jsonOption, optionalOption, withStoreConfig } from "./CliCommon.ts"
 import * as OpsStore from "./OpsStore.ts"
 import type { OutputShape } from "./Output.ts"
 import { emit, paint, table } from "./Output.ts"
@@ -325,19 +325,17 @@ export const command = Command.make(
   {
     config: configOption,
     json: jsonOption,
-    item: Options.text("item").pipe(Options.withDescription("only this item"), Options.optional),
-    connection: Options.text("connection").pipe(Options.withDescription("only this channel"), Options.optional),
-    explain: Options.text("explain").pipe(
-      Options.withDescription("why <channel> <sku> is published at its number (also <channel>/<sku>)"),
-      Options.optional
+    item: optionalOption(Options.text("item"), "only this item"),
+    connection: optionalOption(Options.text("connection"), "only this channel"),
+    explain: optionalOption(
+      Options.text("explain"),
+      "why <channel> <sku> is published at its number (also <channel>/<sku>)"
     ),
     sku: Args.text({ name: "sku" }).pipe(Args.withDescription("the SKU for --explain"), Args.optional)
   },
   ({ config, json, item, connection, explain: explainOption, sku }) =>
-    withOutput(
-      json,
+    withStoreConfig({ config, json }, (loaded) =>
       Effect.gen(function* () {
-        const loaded = yield* loadConfig(configFile(config), { shallow: true })
         if (Option.isSome(explainOption)) {
           const target = explainTarget(explainOption.value, sku)
           if (target === undefined) {
@@ -370,13 +368,7 @@ export const command = Command.make(
           (out) => render(out, result),
           () => result
         )
-      }).pipe(
-        Effect.catchTags({
-          StateUnavailable: (e) => new CliFailure({ message: e.message, exitCode: 1 }),
-          LedgerUnavailable: (e) => new CliFailure({ message: e.message, exitCode: 1 }),
-          StoreError: (e) => new CliFailure({ message: e.message, exitCode: 1 })
-        })
-      )
+      })
     )
 ).pipe(
   Command.withDescription(

@@ -319,6 +319,13 @@ export const webhookCheck = (
     )
     const limit = connection.loaded.connector.manifest.limits.webhookAckMs ?? 3000
     const warnAt = Math.min(2000, Math.floor((limit * 2) / 3))
+    const outcome = (status: Status, message: string, details: Check["details"]): Check => ({
+      area: "webhook",
+      subject: connection.name,
+      status,
+      message,
+      details
+    })
     const now = Date.now()
     const body = SelfTest.body(now)
     const started = performance.now()
@@ -336,13 +343,11 @@ export const webhookCheck = (
       const ms = Math.round(performance.now() - started)
       const details = { url: url.href, status: response.status, ms, limitMs: limit }
       if (response.status === 401) {
-        return {
-          area: "webhook",
-          subject: connection.name,
-          status: "fail",
-          message: `${url.href} answered 401 to the self-test: the runner there has a different self-test key (set server.selfTestSecret on every runner)`,
+        return outcome(
+          "fail",
+          `${url.href} answered 401 to the self-test: the runner there has a different self-test key (set server.selfTestSecret on every runner)`,
           details
-        }
+        )
       }
       let ok = false
       try {
@@ -351,49 +356,31 @@ export const webhookCheck = (
         ok = false
       }
       if (!ok) {
-        return {
-          area: "webhook",
-          subject: connection.name,
-          status: "fail",
-          message: `${url.href} answered ${response.status} but not as tkbridge — is \`tkbridge run\` serving this URL (check the proxy's path)?`,
+        return outcome(
+          "fail",
+          `${url.href} answered ${response.status} but not as tkbridge — is \`tkbridge run\` serving this URL (check the proxy's path)?`,
           details
-        }
+        )
       }
       if (ms >= limit) {
-        return {
-          area: "webhook",
-          subject: connection.name,
-          status: "fail",
-          message: `answered in ${ms} ms; ${connection.loaded.connector.manifest.displayName} gives up after ${limit} ms`,
+        return outcome(
+          "fail",
+          `answered in ${ms} ms; ${connection.loaded.connector.manifest.displayName} gives up after ${limit} ms`,
           details
-        }
+        )
       }
       if (ms >= warnAt) {
-        return {
-          area: "webhook",
-          subject: connection.name,
-          status: "warn",
-          message: `answered in ${ms} ms; platforms want ≤ 2 s (limit ${limit} ms) — check the network path to the runner`,
+        return outcome(
+          "warn",
+          `answered in ${ms} ms; platforms want ≤ 2 s (limit ${limit} ms) — check the network path to the runner`,
           details
-        }
+        )
       }
-      return {
-        area: "webhook",
-        subject: connection.name,
-        status: "pass",
-        message: `${url.href} answered in ${ms} ms`,
-        details
-      }
+      return outcome("pass", `${url.href} answered in ${ms} ms`, details)
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause
       const reason = cause?.code ?? cause?.message ?? (error as Error).message
-      return {
-        area: "webhook",
-        subject: connection.name,
-        status: "fail",
-        message: `cannot deliver to ${url.href}: ${reason}`,
-        details: { url: url.href }
-      }
+      return outcome("fail", `cannot deliver to ${url.href}: ${reason}`, { url: url.href })
     }
   })
 

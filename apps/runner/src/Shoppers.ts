@@ -11,24 +11,13 @@
  *
  * @since 0.1.0
  */
+import { SandboxServer } from "@tkbridge/connector-testkit"
 import type { ChannelTimeline } from "./ChannelTimeline.ts"
 import { shown } from "./ChannelTimeline.ts"
 import type { DemoListing, Platforms } from "./DemoWorld.ts"
 import { names } from "./DemoWorld.ts"
 import type { AcceptedOrder } from "./Propagation.ts"
 import { unitsOf } from "./Propagation.ts"
-
-/** A seeded random source (mulberry32): the same seed gives the same sequence. */
-export const random = (seed: number): (() => number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const givenNames = [
   "Olivia",
@@ -104,7 +93,7 @@ export class Shoppers {
     this.platforms = platforms
     this.timeline = timeline
     this.options = options
-    this.next = random(options.seed)
+    this.next = SandboxServer.seededRandom(options.seed)
   }
 
   private pick<A>(xs: ReadonlyArray<A>): A {

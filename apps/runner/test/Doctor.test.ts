@@ -59,23 +59,15 @@ describe("Doctor", () => {
       capabilities: ["orders.webhook", "stock.push"] as const,
       neededScopes: ["inventory.write", "order.read"]
     }
-    const under = Doctor.scopeCheck("tiktok-uk", connection as never, manifest, token({ scopes: ["order.read"] }))
+    const granted = (scopes: ReadonlyArray<string>) =>
+      Doctor.scopeCheck("tiktok-uk", connection as never, manifest, token({ scopes }))
+    const under = granted(["order.read"])
     expect(under.status).toBe("fail")
     expect(under.message).toContain("under-scoped: the grant lacks inventory.write (for stock.push)")
-    const over = Doctor.scopeCheck(
-      "tiktok-uk",
-      connection as never,
-      manifest,
-      token({ scopes: ["order.read", "inventory.write", "product.write"] })
-    )
+    const over = granted(["order.read", "inventory.write", "product.write"])
     expect(over.status).toBe("warn")
     expect(over.message).toContain("over-scoped: product.write")
-    const exact = Doctor.scopeCheck(
-      "tiktok-uk",
-      connection as never,
-      manifest,
-      token({ scopes: ["inventory.write", "order.read"] })
-    )
+    const exact = granted(["inventory.write", "order.read"])
     expect(exact.status).toBe("pass")
   })
 

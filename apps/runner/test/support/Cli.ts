@@ -78,16 +78,8 @@ export const start = (
 /** A fresh temporary directory. */
 export const tempDir = (prefix = "tkbridge-cli-"): string => Fs.mkdtempSync(Path.join(Os.tmpdir(), prefix))
 
-/** A port nobody listens on right now. */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = Net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as Net.AddressInfo).port
-      server.close(() => resolve(port))
-    })
-  })
+/** A port nobody listens on right now (the demo's own helper). */
+export { freePort } from "../../src/DemoWorld.ts"
 
 /** Waits until something accepts TCP connections on `port` (the server is up). */
 export const waitForPort = async (port: number, attempts = 150): Promise<void> => {
