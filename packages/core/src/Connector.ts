@@ -11,7 +11,7 @@
  */
 import type { HttpClient } from "@effect/platform"
 import type { Scope } from "effect"
-import { Context, Effect, Schema } from "effect"
+import { Context, Effect, Layer, ParseResult, Schema } from "effect"
 import type { AccessToken, TokenSet } from "./AccessToken.ts"
 import type { Address } from "./Address.ts"
 import type { AfterSale } from "./AfterSale.ts"
@@ -324,6 +324,42 @@ export type MakeContext = HttpClient.HttpClient | AccessToken | ConnectionContex
 export class ConnectorConfigError extends Schema.TaggedError<ConnectorConfigError>(
   "@tkbridge/core/ConnectorConfigError"
 )("ConnectorConfigError", { connector: Schema.String, message: Schema.String }) {}
+
+/** What a connection's layer needs: `MakeContext` without the scope, which the layer brings. */
+export type LayerContext = HttpClient.HttpClient | AccessToken | ConnectionContext
+
+/** Decodes a connection config as written in YAML/JSON with the manifest's schema; failures name the connector. */
+export const decodeConfig =
+  <Config>(manifest: Pick<Manifest<Capability, Config>, "id" | "config">) =>
+  (input: unknown): Effect.Effect<Config, ConnectorConfigError> =>
+    Schema.decodeUnknown(manifest.config)(input).pipe(
+      Effect.mapError(
+        (e) =>
+          new ConnectorConfigError({ connector: manifest.id, message: ParseResult.TreeFormatter.formatErrorSync(e) })
+      )
+    )
+
+/** Turns a connector's `layer(config)` into its `layerConfig(input)`: decode as `decodeConfig`, then provide. */
+export const layerFromConfig =
+  <Config, ROut, E, RIn>(
+    manifest: Pick<Manifest<Capability, Config>, "id" | "config">,
+    layer: (config: Config) => Layer.Layer<ROut, E, RIn>
+  ) =>
+  (input: unknown): Layer.Layer<ROut, E | ConnectorConfigError, RIn> =>
+    Layer.unwrapEffect(Effect.map(decodeConfig(manifest)(input), layer))
+
+/**
+ * A connection's layer from one build: its services under `tag` and the vendor client under
+ * `clientTag`, so callers reach methods beyond the contract on the same client the services use.
+ */
+export const layerServices = <Id, S, ClientId, Client, E, R>(
+  tag: Context.Tag<Id, S>,
+  clientTag: Context.Tag<ClientId, Client>,
+  build: Effect.Effect<{ readonly services: S; readonly client: Client }, E, R>
+): Layer.Layer<Id | ClientId, E, R> =>
+  Layer.effectContext(
+    Effect.map(build, ({ client, services }) => Context.make(tag, services).pipe(Context.add(clientTag, client)))
+  )
 
 /** A connector: its manifest and how to make an instance for one connection. */
 export interface Connector<C extends Capability = Capability, Config = unknown> {

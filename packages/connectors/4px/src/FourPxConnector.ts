@@ -14,10 +14,9 @@
  *
  * @since 0.1.0
  */
-import type { HttpClient } from "@effect/platform"
-import type { AccessToken } from "@tkbridge/core"
 import { Connector } from "@tkbridge/core"
-import { Context, Effect, Layer, ParseResult, Schema } from "effect"
+import type { Layer } from "effect"
+import { Context, Effect } from "effect"
 import * as FourPxAuth from "./FourPxAuth.ts"
 import * as FourPxClient from "./FourPxClient.ts"
 import { defaultVersions, FourPxConfig } from "./FourPxConfig.ts"
@@ -60,7 +59,7 @@ const build = (
 ): Effect.Effect<
   { readonly services: FourPxServices; readonly client: FourPxClient.FourPxClientShape },
   never,
-  HttpClient.HttpClient | AccessToken.AccessToken | Connector.ConnectionContext
+  Connector.LayerContext
 > =>
   Effect.gen(function* () {
     const client = yield* FourPxClient.make(config)
@@ -87,34 +86,11 @@ export class FourPx extends Context.Tag("@tkbridge/connector-4px/FourPx")<FourPx
 /** Provides the connection's services and the vendor client (for methods beyond the contract). */
 export const layer = (
   config: FourPxConfig
-): Layer.Layer<
-  FourPx | FourPxClient.FourPxClient,
-  never,
-  HttpClient.HttpClient | AccessToken.AccessToken | Connector.ConnectionContext
-> =>
-  Layer.effectContext(
-    Effect.map(build(config), ({ services, client }) =>
-      Context.make(FourPx, services).pipe(Context.add(FourPxClient.FourPxClient, client))
-    )
-  )
+): Layer.Layer<FourPx | FourPxClient.FourPxClient, never, Connector.LayerContext> =>
+  Connector.layerServices(FourPx, FourPxClient.FourPxClient, build(config))
 
 /** Decodes a config as written in YAML/JSON, then provides as `layer`. */
-export const layerConfig = (
+export const layerConfig: (
   input: unknown
-): Layer.Layer<
-  FourPx | FourPxClient.FourPxClient,
-  Connector.ConnectorConfigError,
-  HttpClient.HttpClient | AccessToken.AccessToken | Connector.ConnectionContext
-> =>
-  Layer.unwrapEffect(
-    Schema.decodeUnknown(FourPxConfig)(input).pipe(
-      Effect.mapError(
-        (e) =>
-          new Connector.ConnectorConfigError({
-            connector: manifest.id,
-            message: ParseResult.TreeFormatter.formatErrorSync(e)
-          })
-      ),
-      Effect.map(layer)
-    )
-  )
+) => Layer.Layer<FourPx | FourPxClient.FourPxClient, Connector.ConnectorConfigError, Connector.LayerContext> =
+  Connector.layerFromConfig(manifest, layer)

@@ -10,10 +10,8 @@
  *
  * @since 0.1.0
  */
-import type { HttpClient } from "@effect/platform"
-import type { AccessToken } from "@tkbridge/core"
 import { Connector } from "@tkbridge/core"
-import { Context, Effect, Layer, ParseResult, Schema } from "effect"
+import { Context, Effect, Layer } from "effect"
 import * as MemoryAftersales from "./MemoryAftersales.ts"
 import * as MemoryAuth from "./MemoryAuth.ts"
 import * as MemoryCatalog from "./MemoryCatalog.ts"
@@ -123,11 +121,7 @@ export class Memory extends Context.Tag("@tkbridge/connector-memory/Memory")<Mem
 /** Provides the connection's services and the vendor client (for endpoints beyond the contract). */
 export const layer = (
   config: MemoryConfig
-): Layer.Layer<
-  Memory | MemoryClient.MemoryClient,
-  Connector.ConnectorConfigError,
-  HttpClient.HttpClient | AccessToken.AccessToken | Connector.ConnectionContext
-> =>
+): Layer.Layer<Memory | MemoryClient.MemoryClient, Connector.ConnectorConfigError, Connector.LayerContext> =>
   Layer.scopedContext(
     Effect.gen(function* () {
       const services = yield* make(config)
@@ -137,22 +131,7 @@ export const layer = (
   )
 
 /** Decodes a config as written in YAML/JSON, then provides as `layer`. */
-export const layerConfig = (
+export const layerConfig: (
   input: unknown
-): Layer.Layer<
-  Memory | MemoryClient.MemoryClient,
-  Connector.ConnectorConfigError,
-  HttpClient.HttpClient | AccessToken.AccessToken | Connector.ConnectionContext
-> =>
-  Layer.unwrapEffect(
-    Schema.decodeUnknown(MemoryConfig)(input).pipe(
-      Effect.mapError(
-        (e) =>
-          new Connector.ConnectorConfigError({
-            connector: manifest.id,
-            message: ParseResult.TreeFormatter.formatErrorSync(e)
-          })
-      ),
-      Effect.map(layer)
-    )
-  )
+) => Layer.Layer<Memory | MemoryClient.MemoryClient, Connector.ConnectorConfigError, Connector.LayerContext> =
+  Connector.layerFromConfig(manifest, layer)

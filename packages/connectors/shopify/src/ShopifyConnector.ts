@@ -8,10 +8,9 @@
  *
  * @since 0.1.0
  */
-import type { HttpClient } from "@effect/platform"
-import type { AccessToken } from "@tkbridge/core"
 import { Connector } from "@tkbridge/core"
-import { Context, Effect, Layer, Option, ParseResult, Schema } from "effect"
+import type { Layer } from "effect"
+import { Context, Effect, Option } from "effect"
 import * as ShopifyAuth from "./ShopifyAuth.ts"
 import * as ShopifyCatalog from "./ShopifyCatalog.ts"
 import * as ShopifyClient from "./ShopifyClient.ts"
@@ -70,7 +69,7 @@ const build = (
 ): Effect.Effect<
   { readonly services: ShopifyServices; readonly client: ShopifyClient.ShopifyClientShape },
   never,
-  HttpClient.HttpClient | AccessToken.AccessToken | Connector.ConnectionContext
+  Connector.LayerContext
 > =>
   Effect.gen(function* () {
     const context = yield* Effect.serviceOption(Connector.ConnectionContext)
@@ -104,34 +103,11 @@ export class Shopify extends Context.Tag("@tkbridge/connector-shopify/Shopify")<
 /** Provides the connection's services and the GraphQL client (for calls beyond the contract). */
 export const layer = (
   config: ShopifyConfig
-): Layer.Layer<
-  Shopify | ShopifyClient.ShopifyClient,
-  never,
-  HttpClient.HttpClient | AccessToken.AccessToken | Connector.ConnectionContext
-> =>
-  Layer.effectContext(
-    Effect.map(build(config), ({ services, client }) =>
-      Context.make(Shopify, services).pipe(Context.add(ShopifyClient.ShopifyClient, client))
-    )
-  )
+): Layer.Layer<Shopify | ShopifyClient.ShopifyClient, never, Connector.LayerContext> =>
+  Connector.layerServices(Shopify, ShopifyClient.ShopifyClient, build(config))
 
 /** Decodes a config as written in YAML/JSON, then provides as `layer`. */
-export const layerConfig = (
+export const layerConfig: (
   input: unknown
-): Layer.Layer<
-  Shopify | ShopifyClient.ShopifyClient,
-  Connector.ConnectorConfigError,
-  HttpClient.HttpClient | AccessToken.AccessToken | Connector.ConnectionContext
-> =>
-  Layer.unwrapEffect(
-    Schema.decodeUnknown(ShopifyConfig)(input).pipe(
-      Effect.mapError(
-        (e) =>
-          new Connector.ConnectorConfigError({
-            connector: manifest.id,
-            message: ParseResult.TreeFormatter.formatErrorSync(e)
-          })
-      ),
-      Effect.map(layer)
-    )
-  )
+) => Layer.Layer<Shopify | ShopifyClient.ShopifyClient, Connector.ConnectorConfigError, Connector.LayerContext> =
+  Connector.layerFromConfig(manifest, layer)

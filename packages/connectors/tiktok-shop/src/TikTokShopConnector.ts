@@ -8,10 +8,9 @@
  *
  * @since 0.1.0
  */
-import type { HttpClient } from "@effect/platform"
-import type { AccessToken } from "@tkbridge/core"
 import { Connector } from "@tkbridge/core"
-import { Context, Effect, Layer, Option, ParseResult, Schema } from "effect"
+import type { Layer } from "effect"
+import { Context, Effect, Option } from "effect"
 import * as TikTokShopAftersales from "./TikTokShopAftersales.ts"
 import * as TikTokShopAuth from "./TikTokShopAuth.ts"
 import * as TikTokShopCatalog from "./TikTokShopCatalog.ts"
@@ -95,7 +94,7 @@ const build = (
 ): Effect.Effect<
   { readonly services: TikTokShopServices; readonly client: TikTokShopClient.TikTokShopClientShape },
   never,
-  HttpClient.HttpClient | AccessToken.AccessToken | Connector.ConnectionContext
+  Connector.LayerContext
 > =>
   Effect.gen(function* () {
     const context = yield* Effect.serviceOption(Connector.ConnectionContext)
@@ -133,34 +132,14 @@ export class TikTokShop extends Context.Tag("@tkbridge/connector-tiktok-shop/Tik
 /** Provides the connection's services and the vendor client (for endpoints beyond the contract). */
 export const layer = (
   config: TikTokShopConfig
-): Layer.Layer<
-  TikTokShop | TikTokShopClient.TikTokShopClient,
-  never,
-  HttpClient.HttpClient | AccessToken.AccessToken | Connector.ConnectionContext
-> =>
-  Layer.effectContext(
-    Effect.map(build(config), ({ services, client }) =>
-      Context.make(TikTokShop, services).pipe(Context.add(TikTokShopClient.TikTokShopClient, client))
-    )
-  )
+): Layer.Layer<TikTokShop | TikTokShopClient.TikTokShopClient, never, Connector.LayerContext> =>
+  Connector.layerServices(TikTokShop, TikTokShopClient.TikTokShopClient, build(config))
 
 /** Decodes a config as written in YAML/JSON, then provides as `layer`. */
-export const layerConfig = (
+export const layerConfig: (
   input: unknown
-): Layer.Layer<
+) => Layer.Layer<
   TikTokShop | TikTokShopClient.TikTokShopClient,
   Connector.ConnectorConfigError,
-  HttpClient.HttpClient | AccessToken.AccessToken | Connector.ConnectionContext
-> =>
-  Layer.unwrapEffect(
-    Schema.decodeUnknown(TikTokShopConfig)(input).pipe(
-      Effect.mapError(
-        (e) =>
-          new Connector.ConnectorConfigError({
-            connector: manifest.id,
-            message: ParseResult.TreeFormatter.formatErrorSync(e)
-          })
-      ),
-      Effect.map(layer)
-    )
-  )
+  Connector.LayerContext
+> = Connector.layerFromConfig(manifest, layer)
