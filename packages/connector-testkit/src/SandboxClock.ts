@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import { Clock, Effect } from "effect"
 
 interface Waiter {
   readonly at: number
@@ -91,5 +92,21 @@ export class SandboxClock {
     // Re-check on wake-up: the clock may have been slowed or set back meanwhile.
     w.timer = setTimeout(() => this.schedule(w), Math.min(Math.ceil(remaining), 2_147_483_647))
     w.timer.unref?.()
+  }
+}
+
+/**
+ * An Effect `Clock` that reads sandbox time, so a connector's request timestamps and token expiries
+ * follow a sandbox clock a test moved (sleeps stay in real time, so HTTP timeouts are not sped up).
+ */
+export const effectClock = (clock: SandboxClock): Clock.Clock => {
+  const real = Clock.make()
+  return {
+    [Clock.ClockTypeId]: Clock.ClockTypeId,
+    unsafeCurrentTimeMillis: () => Math.floor(clock.now()),
+    unsafeCurrentTimeNanos: () => BigInt(Math.floor(clock.now())) * 1_000_000n,
+    currentTimeMillis: Effect.sync(() => Math.floor(clock.now())),
+    currentTimeNanos: Effect.sync(() => BigInt(Math.floor(clock.now())) * 1_000_000n),
+    sleep: (duration) => real.sleep(duration)
   }
 }

@@ -336,12 +336,15 @@ export const start = (options: SandboxOptions): Promise<Sandbox> =>
     })
   })
 
+/** Keeps what `start` opens (a server, a whole platform sandbox) for the lifetime of the scope, then closes it. */
+export const acquire = <A extends { readonly close: () => Promise<void> }>(
+  start: () => Promise<A>
+): Effect.Effect<A, never, Scope.Scope> =>
+  Effect.acquireRelease(Effect.promise(start), (opened) => Effect.promise(() => opened.close()))
+
 /** Starts a sandbox server for the lifetime of the scope. */
 export const scoped = (options: SandboxOptions): Effect.Effect<Sandbox, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.promise(() => start(options)),
-    (sandbox) => Effect.promise(() => sandbox.close())
-  )
+  acquire(() => start(options))
 
 /** A small deterministic random source (mulberry32) for reproducible fault schedules. */
 export const seededRandom = (seed: number): (() => number) => {

@@ -11,6 +11,8 @@ export * as ConnectorTestkit from "./ConnectorTestkit.ts"
 export * as FakeChannel from "./FakeChannel.ts"
 /** A controllable clock for sandboxes. */
 export * as SandboxClock from "./SandboxClock.ts"
+/** OAuth in connector tests: consent on a sandbox and a refreshing token provider. */
+export * as SandboxOAuth from "./SandboxOAuth.ts"
 /** The HTTP harness sandboxes are built on. */
 export * as SandboxServer from "./SandboxServer.ts"
 /** Webhook delivery with platform-like retries. */

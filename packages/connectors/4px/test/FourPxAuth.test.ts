@@ -8,19 +8,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FourPxAuth, FourPxSign } from "@tkbridge/connector-4px"
 import { FourPxSandbox } from "@tkbridge/connector-4px/sandbox"
+import { SandboxOAuth } from "@tkbridge/connector-testkit"
 import { Effect, Redacted, Ref } from "effect"
 import { connect, parcelRequest } from "./support.ts"
 
 const day = 86_400_000
 const redirectUri = "https://vendor.example/4px/callback"
-
-const consent = (link: string) =>
-  Effect.promise(async () => {
-    const response = await fetch(link, { redirect: "manual" })
-    const location = response.headers.get("location")
-    if (location === null) throw new Error(`no redirect: ${response.status} ${await response.text()}`)
-    return Object.fromEntries(new URL(location).searchParams) as Record<string, string>
-  })
 
 describe("authorization", () => {
   it.scopedLive("link → consent → code → tokens whose lifetimes come from the response", () =>
@@ -33,7 +26,7 @@ describe("authorization", () => {
       assert.strictEqual(url.searchParams.get("client_id"), sandbox.appKey)
       assert.strictEqual(url.searchParams.get("response_type"), "code")
       assert.strictEqual(url.searchParams.get("redirect_uri"), redirectUri)
-      const params = yield* consent(link)
+      const params = yield* SandboxOAuth.consent(link)
       assert.strictEqual(params.state, "csrf-42")
       const before = sandbox.clock.now()
       const tokens = yield* auth.exchange({ params, redirectUri })
@@ -56,7 +49,7 @@ describe("authorization", () => {
       assert.notInclude(JSON.stringify(again), params.code!)
       // A declined consent is a clear refusal.
       sandbox.setConsent("deny")
-      const denied = yield* consent(auth.authorizeUrl({ state: "s", redirectUri }))
+      const denied = yield* SandboxOAuth.consent(auth.authorizeUrl({ state: "s", redirectUri }))
       const refusal = yield* Effect.flip(auth.exchange({ params: denied, redirectUri }))
       assert.strictEqual(refusal.code, "access_denied")
     })

@@ -7,9 +7,10 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { FourPxClient, FourPxConfig, FourPxConnector } from "@tkbridge/connector-4px"
 import type { FourPxSandbox } from "@tkbridge/connector-4px/sandbox"
+import { SandboxOAuth } from "@tkbridge/connector-testkit"
 import type { Connector } from "@tkbridge/core"
-import { AccessToken, Address, ConnectorError, Connector as ConnectorModule, Order } from "@tkbridge/core"
-import { Effect, Layer, Ref, Schema } from "effect"
+import { AccessToken, Address, Connector as ConnectorModule, Order } from "@tkbridge/core"
+import { Effect, Layer, Schema } from "effect"
 
 /** HTTP for tests: real sockets. */
 export const http = NodeHttpClient.layerUndici
@@ -19,38 +20,6 @@ export const configFor = (
   sandbox: FourPxSandbox.FourPxSandbox,
   overrides: Partial<FourPxConfig.FourPxConfigInput> = {}
 ): FourPxConfig.FourPxConfig => Schema.decodeUnknownSync(FourPxConfig.FourPxConfig)(sandbox.connectorConfig(overrides))
-
-/** A token provider over a Ref, refreshing through the connector's auth service. */
-export const refreshingProvider = (
-  initial: AccessToken.TokenSet,
-  auth: Connector.OAuth2
-): Effect.Effect<{ readonly provider: AccessToken.TokenProvider; readonly current: Ref.Ref<AccessToken.TokenSet> }> =>
-  Effect.gen(function* () {
-    const current = yield* Ref.make(initial)
-    const lock = yield* Effect.makeSemaphore(1)
-    const provider: AccessToken.TokenProvider = {
-      current: Ref.get(current),
-      refresh: (stale) =>
-        lock.withPermits(1)(
-          Effect.gen(function* () {
-            const now = yield* Ref.get(current)
-            if (now !== stale) return now
-            const fresh = yield* auth
-              .refresh(stale)
-              .pipe(
-                Effect.mapError((e) =>
-                  e._tag === "AuthRevoked"
-                    ? e
-                    : new ConnectorError.AuthExpired({ message: `refresh failed: ${e.message}`, code: e.code })
-                )
-              )
-            yield* Ref.set(current, fresh)
-            return fresh
-          })
-        )
-    }
-    return { provider, current }
-  })
 
 /** A connector instance for a sandbox: its services, the raw client and (oauth) the token ref. */
 export const connect = (
@@ -74,7 +43,7 @@ export const connect = (
       Effect.provideService(ConnectorModule.ConnectionContext, { connection: options.connection ?? "4px-main" }),
       Effect.provide(httpContext)
     )).auth!
-    const { provider, current } = yield* refreshingProvider(options.token ?? sandbox.issueTokenSet(), auth)
+    const { provider, current } = yield* SandboxOAuth.refreshingProvider(options.token ?? sandbox.issueTokenSet(), auth)
     const services = yield* FourPxConnector.make(config).pipe(
       Effect.provideService(AccessToken.AccessToken, provider),
       Effect.provideService(ConnectorModule.ConnectionContext, { connection: options.connection ?? "4px-main" }),

@@ -5,19 +5,12 @@
  * the token server and the call succeeds.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { SandboxOAuth } from "@tkbridge/connector-testkit"
 import { TikTokShopSandbox as Sandbox } from "@tkbridge/connector-tiktok-shop/sandbox"
 import { Effect, Redacted, Ref } from "effect"
 import { connect } from "./support.ts"
 
 const day = 86_400_000
-
-const consent = (link: string) =>
-  Effect.promise(async () => {
-    const response = await fetch(link, { redirect: "manual" })
-    const location = response.headers.get("location")
-    if (location === null) throw new Error(`no redirect: ${response.status} ${await response.text()}`)
-    return Object.fromEntries(new URL(location).searchParams) as Record<string, string>
-  })
 
 describe("authorization", () => {
   it.scopedLive("link → consent → code → tokens with absolute expiries and the shop's cipher", () =>
@@ -33,7 +26,7 @@ describe("authorization", () => {
       assert.strictEqual(url.pathname, "/open/authorize")
       assert.strictEqual(url.searchParams.get("service_id"), sandbox.serviceId)
       assert.strictEqual(url.searchParams.get("state"), "csrf-123")
-      const params = yield* consent(link)
+      const params = yield* SandboxOAuth.consent(link)
       assert.strictEqual(params.state, "csrf-123")
       const tokens = yield* auth.exchange({ params, redirectUri: "https://seller-app.example/tiktok/callback" })
       const held = sandbox.world.accessTokens.get(Redacted.value(tokens.accessToken))

@@ -4,6 +4,7 @@
  * server (single-flight like the engine's: a refresh happens only if nobody refreshed yet).
  */
 import { NodeHttpClient } from "@effect/platform-node"
+import { SandboxOAuth } from "@tkbridge/connector-testkit"
 import {
   TikTokShopAuth,
   TikTokShopClient,
@@ -11,10 +12,9 @@ import {
   TikTokShopConnector
 } from "@tkbridge/connector-tiktok-shop"
 import type { TikTokShopSandbox } from "@tkbridge/connector-tiktok-shop/sandbox"
-import type { Connector } from "@tkbridge/core"
-import { AccessToken, ConnectorError, Connector as ConnectorModule } from "@tkbridge/core"
+import { AccessToken, Connector } from "@tkbridge/core"
 import type { Clock } from "effect"
-import { Effect, Layer, Ref, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
 
 /** HTTP for tests: real sockets. */
 export const http = NodeHttpClient.layerUndici
@@ -25,38 +25,6 @@ export const configFor = (
   overrides: Partial<TikTokShopConfig.TikTokShopConfigInput> = {}
 ): TikTokShopConfig.TikTokShopConfig =>
   Schema.decodeUnknownSync(TikTokShopConfig.TikTokShopConfig)({ ...sandbox.connectorConfig(), ...overrides })
-
-/** A token provider over a Ref, refreshing through the connector's auth service. */
-export const refreshingProvider = (
-  initial: AccessToken.TokenSet,
-  auth: Connector.OAuth2
-): Effect.Effect<{ readonly provider: AccessToken.TokenProvider; readonly current: Ref.Ref<AccessToken.TokenSet> }> =>
-  Effect.gen(function* () {
-    const current = yield* Ref.make(initial)
-    const lock = yield* Effect.makeSemaphore(1)
-    const provider: AccessToken.TokenProvider = {
-      current: Ref.get(current),
-      refresh: (stale) =>
-        lock.withPermits(1)(
-          Effect.gen(function* () {
-            const now = yield* Ref.get(current)
-            if (now !== stale) return now
-            const fresh = yield* auth
-              .refresh(stale)
-              .pipe(
-                Effect.mapError((e) =>
-                  e._tag === "AuthRevoked"
-                    ? e
-                    : new ConnectorError.AuthExpired({ message: `refresh failed: ${e.message}`, code: e.code })
-                )
-              )
-            yield* Ref.set(current, fresh)
-            return fresh
-          })
-        )
-    }
-    return { provider, current }
-  })
 
 /** A connector instance for a sandbox shop: its services, and the token ref the provider holds. */
 export const connect = (
@@ -76,7 +44,7 @@ export const connect = (
     // Auth works without a token; the provider refreshes through it.
     const authClient = yield* TikTokShopClient.make(config).pipe(Effect.provide(httpContext))
     const auth = TikTokShopAuth.make(authClient)
-    const { provider, current } = yield* refreshingProvider(options.token ?? sandbox.issueTokenSet(), auth)
+    const { provider, current } = yield* SandboxOAuth.refreshingProvider(options.token ?? sandbox.issueTokenSet(), auth)
     // The vendor client with the connection's token, for endpoints beyond the contract.
     const client = yield* TikTokShopClient.make(config).pipe(
       Effect.provideService(AccessToken.AccessToken, provider),
@@ -84,7 +52,7 @@ export const connect = (
     )
     const services = yield* TikTokShopConnector.make(config).pipe(
       Effect.provideService(AccessToken.AccessToken, provider),
-      Effect.provideService(ConnectorModule.ConnectionContext, { connection: options.connection ?? "tiktok-uk" }),
+      Effect.provideService(Connector.ConnectionContext, { connection: options.connection ?? "tiktok-uk" }),
       Effect.provide(httpContext)
     )
     return { services, current, config, client, auth }

@@ -16,8 +16,8 @@
  */
 import { SandboxClock, SandboxServer } from "@tkbridge/connector-testkit"
 import { AccessToken } from "@tkbridge/core"
-import type { Scope } from "effect"
-import { Clock, Effect, Redacted } from "effect"
+import type { Clock, Effect, Scope } from "effect"
+import { Redacted } from "effect"
 import type { FourPxConfigInput } from "../FourPxConfig.ts"
 import { defaultMethodVersions, methods } from "./FourPxSandboxApi.ts"
 import type { IssuedToken } from "./FourPxSandboxAuth.ts"
@@ -540,26 +540,10 @@ export const start = async (options: FourPxSandboxOptions = {}): Promise<FourPxS
 
 /** Starts a sandbox for the lifetime of the scope. */
 export const scoped = (options: FourPxSandboxOptions = {}): Effect.Effect<FourPxSandbox, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.promise(() => start(options)),
-    (sandbox) => Effect.promise(() => sandbox.close())
-  )
+  SandboxServer.acquire(() => start(options))
 
 /** The 4PX sandbox behind a harness server (e.g. `FakeChannel.sandbox`). */
 export const fromSandbox = (server: SandboxServer.Sandbox): FourPxSandbox | undefined => registry.get(server)
 
-/**
- * An Effect `Clock` that reads sandbox time, so a connector's timestamps and token expiries follow
- * a sandbox clock a test moved (sleeps stay in real time, so HTTP timeouts are not sped up).
- */
-export const effectClock = (clock: SandboxClock.SandboxClock): Clock.Clock => {
-  const real = Clock.make()
-  return {
-    [Clock.ClockTypeId]: Clock.ClockTypeId,
-    unsafeCurrentTimeMillis: () => Math.floor(clock.now()),
-    unsafeCurrentTimeNanos: () => BigInt(Math.floor(clock.now())) * 1_000_000n,
-    currentTimeMillis: Effect.sync(() => Math.floor(clock.now())),
-    currentTimeNanos: Effect.sync(() => BigInt(Math.floor(clock.now())) * 1_000_000n),
-    sleep: (duration) => real.sleep(duration)
-  }
-}
+/** An Effect `Clock` that reads sandbox time (see `SandboxClock.effectClock`). */
+export const effectClock: (clock: SandboxClock.SandboxClock) => Clock.Clock = SandboxClock.effectClock

@@ -11,8 +11,7 @@
  */
 import { createHmac, randomBytes } from "node:crypto"
 import { SandboxClock, SandboxServer, WebhookEmitter } from "@tkbridge/connector-testkit"
-import type { Scope } from "effect"
-import { Effect } from "effect"
+import type { Effect, Scope } from "effect"
 import { allScopes, renderAfterSale, renderOrder, routes } from "./MemorySandboxApi.ts"
 import type {
   AddressRecord,
@@ -360,7 +359,4 @@ export const start = async (options: MemorySandboxOptions = {}): Promise<MemoryS
 
 /** A sandbox for the lifetime of the scope. */
 export const scoped = (options: MemorySandboxOptions = {}): Effect.Effect<MemorySandbox, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.promise(() => start(options)),
-    (sandbox) => Effect.promise(() => sandbox.close())
-  )
+  SandboxServer.acquire(() => start(options))

@@ -526,8 +526,4 @@ export const start = async (options: ShopifySandboxOptions = {}): Promise<Shopif
 }
 
 /** Starts a sandbox shop for the lifetime of the scope. */
-export const scoped = (options: ShopifySandboxOptions = {}) =>
-  Effect.acquireRelease(
-    Effect.promise(() => start(options)),
-    (sandbox) => Effect.promise(() => sandbox.close())
-  )
+export const scoped = (options: ShopifySandboxOptions = {}) => SandboxServer.acquire(() => start(options))

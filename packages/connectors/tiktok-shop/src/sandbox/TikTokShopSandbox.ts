@@ -16,8 +16,8 @@
 
 import { SandboxClock, SandboxServer } from "@tkbridge/connector-testkit"
 import { AccessToken } from "@tkbridge/core"
-import type { Scope } from "effect"
-import { Clock, Effect, Redacted } from "effect"
+import type { Clock, Effect, Scope } from "effect"
+import { Redacted } from "effect"
 import type { TikTokShopConfigInput } from "../TikTokShopConfig.ts"
 import type { ShopSubscriptions } from "./TikTokShopSandboxApi.ts"
 import { allScopes, routes, subscribableEvents } from "./TikTokShopSandboxApi.ts"
@@ -793,26 +793,10 @@ export const start = async (options: TikTokShopSandboxOptions = {}): Promise<Tik
 
 /** Starts a sandbox for the lifetime of the scope. */
 export const scoped = (options: TikTokShopSandboxOptions = {}): Effect.Effect<TikTokShopSandbox, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.promise(() => start(options)),
-    (sandbox) => Effect.promise(() => sandbox.close())
-  )
+  SandboxServer.acquire(() => start(options))
 
 /** The TikTok Shop sandbox behind a harness server (e.g. `FakeChannel.sandbox`). */
 export const fromSandbox = (sandbox: SandboxServer.Sandbox): TikTokShopSandbox | undefined => registry.get(sandbox)
 
-/**
- * An Effect `Clock` that reads sandbox time, so a connector's request timestamps follow a sandbox
- * clock that a test advanced (sleeps stay in real time, so HTTP timeouts are not sped up).
- */
-export const effectClock = (clock: SandboxClock.SandboxClock): Clock.Clock => {
-  const real = Clock.make()
-  return {
-    [Clock.ClockTypeId]: Clock.ClockTypeId,
-    unsafeCurrentTimeMillis: () => Math.floor(clock.now()),
-    unsafeCurrentTimeNanos: () => BigInt(Math.floor(clock.now())) * 1_000_000n,
-    currentTimeMillis: Effect.sync(() => Math.floor(clock.now())),
-    currentTimeNanos: Effect.sync(() => BigInt(Math.floor(clock.now())) * 1_000_000n),
-    sleep: (duration) => real.sleep(duration)
-  }
-}
+/** An Effect `Clock` that reads sandbox time (see `SandboxClock.effectClock`). */
+export const effectClock: (clock: SandboxClock.SandboxClock) => Clock.Clock = SandboxClock.effectClock
