@@ -52,9 +52,16 @@ const run = (command: string, args: ReadonlyArray<string>, cwd: string): Promise
     execFile(
       command,
       [...args],
-      { cwd, maxBuffer: 16 * 1024 * 1024, shell: process.platform === "win32" },
+      // npm retries an unreachable registry for minutes; a bounded wait fails with a clear message.
+      { cwd, maxBuffer: 16 * 1024 * 1024, shell: process.platform === "win32", timeout: 90_000 },
       (error, stdout, stderr) => {
-        if (error) reject(new Error(`${command} ${args.join(" ")} failed: ${error.message}\n${stderr}`))
+        if (error)
+          reject(
+            new Error(
+              `${command} ${args.join(" ")} failed: ${error.message}\n${stderr}\n` +
+                "Is the npm registry reachable? Behind a proxy, HTTPS_PROXY and NODE_EXTRA_CA_CERTS must reach this process."
+            )
+          )
         else resolve(stdout)
       }
     )
