@@ -186,9 +186,11 @@ export const validateSkips = (
 }
 
 // vitest refuses to load outside a vitest run, and this package's index is also imported by
-// sandboxes running in plain Node (the demo, the runner). So the test API loads only under vitest.
-const vitest =
-  process.env.VITEST === undefined ? undefined : { v: await import("vitest"), e: await import("@effect/vitest") }
+// sandboxes running in plain Node (the demo, the runner). So the test API loads only inside a vitest
+// worker. `VITEST` alone is not enough: a process a test spawns inherits it without being a worker;
+// the worker's state global is not inherited.
+const insideVitestWorker = process.env.VITEST !== undefined && "__vitest_worker__" in globalThis
+const vitest = insideVitestWorker ? { v: await import("vitest"), e: await import("@effect/vitest") } : undefined
 
 /**
  * Registers the conformance suite: a `describe(name)` holding one `describe` per claimed

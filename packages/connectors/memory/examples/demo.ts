@@ -9,7 +9,7 @@
  * 4. Book a parcel at the ERP for one order and write its tracking number back to the shop.
  * 5. Print what each platform holds.
  *
- * Run it with `pnpm demo` (Node 24: `node --conditions=@tkbridge/source packages/connectors/memory/examples/demo.ts`).
+ * Run it with Node 24: `node --conditions=@tkbridge/source packages/connectors/memory/examples/demo.ts`.
  */
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
