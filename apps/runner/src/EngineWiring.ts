@@ -17,7 +17,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { DeadLetter, WebhookEdge } from "@tkbridge/core"
 import type { ConnectionRegistry } from "@tkbridge/engine"
-import { Engine, EngineCluster, EngineFlows, StockPusher } from "@tkbridge/engine"
+import { Engine, EngineCluster, EngineFlows } from "@tkbridge/engine"
 import type { Scope } from "effect"
 import { Cause, Context, Duration, Effect, Layer, Option } from "effect"
 import * as AdminApi from "./AdminApi.ts"
@@ -248,18 +248,8 @@ export const start = (
     const where = OpsStore.location(loaded)
     if (where?.dialect === "sqlite") {
       const letters = Context.get(context, DeadLetter.DeadLetters)
-      const lanes = Context.get(context, StockPusher.StockLanes)
       yield* AdminApi.serve(where.filename, {
-        replay: (ids) =>
-          Effect.forEach(ids, (id) =>
-            Effect.tap(letters.replay(id), (o) => {
-              // Wake the worker the letter belongs to; replayed jobs are taken by the job sweep.
-              if (o.outcome !== "replayed" || o.connection === undefined) return Effect.void
-              if (o.kind === "inbox" && o.key !== undefined) return engine.notifyInbox(o.connection, Number(o.key))
-              if (o.kind === "stock_push") return lanes.kick(o.connection)
-              return Effect.void
-            })
-          ),
+        replay: (ids) => engine.replayLetters(ids),
         discard: (ids, reason) => Effect.forEach(ids, (id) => letters.discard(id, reason))
       })
     }
