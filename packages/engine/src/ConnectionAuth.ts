@@ -61,6 +61,41 @@ export const refreshDue = (stored: TokenStore.StoredToken, now: number): boolean
 
 const revoked = (connection: string, message: string) => new ConnectorError.AuthRevoked({ connection, message })
 
+/**
+ * The `code` of the `AuthRevoked` a call fails with, without reaching the platform, while the stored
+ * grant is marked `needs_reauth`. Whoever meets it must not mark the grant again: by the time it
+ * does, the seller may have authorized anew, and a stale mark would pause the fresh grant.
+ */
+export const awaitingReauthorization = "tkbridge:needs_reauth"
+
+/** The stored grant, or the failure a caller meets: none stored, unreadable, or awaiting re-authorization. */
+const readGrant = (
+  store: TokenStore.TokenStoreShape,
+  connection: string
+): Effect.Effect<TokenStore.StoredToken, ConnectorError.AuthRevoked | ConnectorError.AuthExpired> =>
+  store.get(connection).pipe(
+    Effect.catchAll((e) =>
+      Effect.fail(
+        new ConnectorError.AuthExpired({ connection, message: `the stored grant could not be read: ${e.message}` })
+      )
+    ),
+    Effect.flatMap(
+      Option.match({
+        onNone: () => Effect.fail(revoked(connection, "no grant is stored: authorize the connection first")),
+        onSome: (stored) =>
+          stored.needsReauth
+            ? Effect.fail(
+                new ConnectorError.AuthRevoked({
+                  connection,
+                  code: awaitingReauthorization,
+                  message: `the connection needs re-authorization: ${stored.reauthReason ?? "revoked"}`
+                })
+              )
+            : Effect.succeed(stored)
+      })
+    )
+  )
+
 /** The entity's behaviour. */
 export const layer: Layer.Layer<
   never,
@@ -75,24 +110,7 @@ export const layer: Layer.Layer<
     const alerts = yield* EngineAlerts
     const clock = yield* EngineClock.EngineClock
 
-    const read = store.get(connection).pipe(
-      Effect.catchAll((e) =>
-        Effect.fail(
-          new ConnectorError.AuthExpired({ connection, message: `the stored grant could not be read: ${e.message}` })
-        )
-      ),
-      Effect.flatMap(
-        Option.match({
-          onNone: () => Effect.fail(revoked(connection, "no grant is stored: authorize the connection first")),
-          onSome: (stored) =>
-            stored.needsReauth
-              ? Effect.fail(
-                  revoked(connection, `the connection needs re-authorization: ${stored.reauthReason ?? "revoked"}`)
-                )
-              : Effect.succeed(stored)
-        })
-      )
-    )
+    const read = readGrant(store, connection)
 
     const needsReauth = (reason: string) =>
       Effect.gen(function* () {
@@ -188,24 +206,7 @@ export const layerTokenProviders: Layer.Layer<
     const skewMs = Duration.toMillis(Duration.seconds(30))
 
     const forConnection = (connection: string): AccessToken.TokenProvider => {
-      const read = store.get(connection).pipe(
-        Effect.catchAll((e) =>
-          Effect.fail(
-            new ConnectorError.AuthExpired({ connection, message: `the stored grant could not be read: ${e.message}` })
-          )
-        ),
-        Effect.flatMap(
-          Option.match({
-            onNone: () => Effect.fail(revoked(connection, "no grant is stored: authorize the connection first")),
-            onSome: (stored) =>
-              stored.needsReauth
-                ? Effect.fail(
-                    revoked(connection, `the connection needs re-authorization: ${stored.reauthReason ?? "revoked"}`)
-                  )
-                : Effect.succeed(stored)
-          })
-        )
-      )
+      const read = readGrant(store, connection)
 
       const runRefresh = (stale: AccessToken.TokenSet) =>
         Effect.gen(function* () {

@@ -34,7 +34,7 @@
 import type { SqlClient } from "@effect/sql"
 import type { AfterSale, ChannelEvent, Connector, ConnectorError, Outbox, StoreError } from "@tkbridge/core"
 import { DeadLetter, Inbox, Ledger, Order, TokenStore } from "@tkbridge/core"
-import { Context, Data, Duration, Effect, Schema } from "effect"
+import { Context, Data, Duration, Effect, Option, Schema } from "effect"
 import * as CancellationWorkflow from "./CancellationWorkflow.ts"
 import { ConnectionRegistry } from "./ConnectionRegistry.ts"
 import type { Alert } from "./EngineAlerts.ts"
@@ -570,6 +570,12 @@ export const apply = (
           break
         case "Revoked": {
           const reason = p.reason ?? "the seller revoked the app's authorization"
+          // A grant stored after the notice arrived is a new authorization the notice cannot be about.
+          const current = yield* tokens.get(connection).pipe(Effect.orElseSucceed(() => Option.none()))
+          if (Option.isSome(current) && current.value.updatedAt.getTime() > entry.receivedAt.getTime()) {
+            notes.push(`deauthorization notice older than the current grant (${reason}); the grant stays`)
+            break
+          }
           yield* tokens.markNeedsReauth(connection, reason)
           alerts.push({
             code: "needs_reauth",

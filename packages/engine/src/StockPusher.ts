@@ -42,6 +42,7 @@ import type { Connector, StoreError } from "@tkbridge/core"
 import { Audit, ConnectorError, DeadLetter, Outbox, Quota, StockDecision, TokenStore } from "@tkbridge/core"
 import type { Scope } from "effect"
 import { Context, Data, Deferred, Duration, Effect, Layer, Option, Queue, Random, Schema } from "effect"
+import { awaitingReauthorization } from "./ConnectionAuth.ts"
 import type { ConnectionEntry } from "./ConnectionRegistry.ts"
 import { ConnectionRegistry, TokenProviders } from "./ConnectionRegistry.ts"
 import { EngineAlerts } from "./EngineAlerts.ts"
@@ -470,7 +471,11 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
           return yield* outbox.fail(claim, failure(now))
         }
         case "Pause": {
-          yield* tokens.markNeedsReauth(connection, error.message).pipe(Effect.ignore)
+          // Only a refusal from the platform marks the grant; the engine's own "still waiting"
+          // answer must not (the seller may have authorized again since it was given).
+          if (error.code !== awaitingReauthorization) {
+            yield* tokens.markNeedsReauth(connection, error.message).pipe(Effect.ignore)
+          }
           yield* alerts.raise({
             code: "needs_reauth",
             connection,

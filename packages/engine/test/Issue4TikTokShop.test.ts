@@ -22,7 +22,7 @@ import { TikTokShopConfig, TikTokShopConnector } from "@tkbridge/connector-tikto
 import { TikTokShopSandbox } from "@tkbridge/connector-tiktok-shop/sandbox"
 import { DeadLetter, Ledger, Outbox, TokenStore } from "@tkbridge/core"
 import { Engine, EngineFlows, FulfilmentWorkflow, RetryPolicy } from "@tkbridge/engine"
-import { Duration, Effect, Schema } from "effect"
+import { Duration, Effect, Option, Schema } from "effect"
 import { connection, EdgeUrl, engineWithEdge, eventually } from "./support/EngineHarness.ts"
 import { roots } from "./support/Roots.ts"
 
@@ -161,6 +161,11 @@ for (const root of roots) {
             expect(yield* states(waiting)).toEqual([])
             expect(tiktok.stock("MUG-RED")).toBe(30)
             expect(yield* letters.count({ connection: "tiktok" })).toBe(0)
+            // Work that met the paused grant did not mark it again (a late mark would pause the next grant).
+            yield* Effect.sleep("1500 millis")
+            const paused = Option.getOrThrow(yield* tokens.get("tiktok"))
+            expect(paused.needsReauth).toBe(true)
+            expect(paused.reauthReason).not.toContain("needs re-authorization")
 
             // The seller authorizes again: the queued order and push go through.
             yield* tokens.save("tiktok", tiktok.issueTokenSet())
@@ -173,7 +178,7 @@ for (const root of roots) {
             yield* engine.stop()
           }).pipe(Effect.provide(layer))
         }).pipe(Effect.scoped),
-      40_000
+      180_000
     )
   })
 }
