@@ -10,8 +10,9 @@
  *
  * TikTok limits each API to 50 requests per second per (app, shop). The engine paces calls to the
  * connector; a stock push fans out to one Update Inventory call per product, so the client also
- * keeps its own per-API budget (`requestsPerSecondPerApi`, with a tenth of a second of headroom
- * for network jitter) and waits for it rather than provoke a 429 itself.
+ * keeps its own per-API budget (`requestsPerSecondPerApi`, each call counted from when its answer
+ * came back, so network delays cannot squeeze two windows' calls into one) and waits for it rather
+ * than provoke a 429 itself.
  *
  * A call succeeds only on HTTP 200 with `code` 0. Anything else becomes a taxonomy error
  * (`TikTokShopError`); an expired token is refreshed once through `AccessToken.withToken` and the
@@ -97,8 +98,8 @@ const encodePathId = (id: string) => encodeURIComponent(id)
 /** The API a path belongs to, for the per-API budget: ids in the path do not make another API. */
 export const apiOf = (method: Method, path: string): string => `${method} ${path.replace(/\/\d{7,}(?=\/|$)/g, "/{id}")}`
 
-/** The window the per-API budget is counted over: a second, plus headroom for network jitter. */
-const budgetWindowMs = 1_100
+/** The window the per-API budget is counted over: a second, plus headroom for clock granularity. */
+const budgetWindowMs = 1_050
 
 /**
  * Builds the client. `AccessToken` and `ConnectionContext` are used when present. The `Clock` in
@@ -119,23 +120,39 @@ export const make = (config: TikTokShopConfig): Effect.Effect<TikTokShopClientSh
       secrets: [config.appSecret]
     })
     const backoff = Duration.millis(config.rateLimitBackoffMs)
-    const budgets = new Map<string, Array<number>>()
+    // Each used unit of an API's budget: in flight, or done at `at`. A unit counts from when its
+    // answer came back, not from when it was sent: the platform counted it on arrival, somewhere in
+    // between, so a call sent a window after the answer can never land in the same window.
+    const budgets = new Map<string, Array<{ at: number; done: boolean }>>()
     /** Waits until the API has budget left in the current window, then takes one unit (atomically: one JS turn). */
-    const pace = (api: string): Effect.Effect<void> =>
+    const pace = (api: string): Effect.Effect<{ readonly done: Effect.Effect<void> }> =>
       Effect.gen(function* () {
         while (true) {
           const at = yield* now
-          const wait = yield* Effect.sync(() => {
-            const recent = (budgets.get(api) ?? []).filter((t) => t > at - budgetWindowMs)
+          const taken = yield* Effect.sync(() => {
+            const recent = (budgets.get(api) ?? []).filter((u) => !u.done || u.at > at - budgetWindowMs)
             budgets.set(api, recent)
             if (recent.length < config.requestsPerSecondPerApi) {
-              recent.push(at)
-              return 0
+              const unit = { at, done: false }
+              recent.push(unit)
+              return { unit, wait: 0 }
             }
-            return recent[0]! + budgetWindowMs - at
+            const settled = recent.filter((u) => u.done).map((u) => u.at + budgetWindowMs - at)
+            // Every unit still in flight: look again shortly.
+            return { unit: undefined, wait: settled.length > 0 ? Math.max(1, Math.min(...settled)) : 10 }
           })
-          if (wait <= 0) return
-          yield* clock.sleep(Duration.millis(wait))
+          const unit = taken.unit
+          if (unit !== undefined) {
+            return {
+              done: Effect.flatMap(now, (end) =>
+                Effect.sync(() => {
+                  unit.at = end
+                  unit.done = true
+                })
+              )
+            }
+          }
+          yield* clock.sleep(Duration.millis(taken.wait))
         }
       })
     const apiBase = config.apiBaseUrl.replace(/\/+$/, "")
@@ -196,46 +213,47 @@ export const make = (config: TikTokShopConfig): Effect.Effect<TikTokShopClientSh
       token: AccessToken.TokenSet,
       options: CallOptions<A, I>
     ): Effect.Effect<A, Errors.ConnectorError> =>
-      Effect.gen(function* () {
-        yield* pace(apiOf(options.method, options.path))
-        const at = yield* now
-        const query: Record<string, string> = {}
-        for (const [key, value] of Object.entries(options.query ?? {})) {
-          if (value !== undefined && String(value) !== "") query[key] = String(value)
-        }
-        query.app_key = config.appKey
-        query.timestamp = String(Math.floor(at / 1000))
-        if (options.shopScoped) {
-          const cipher = config.shopCipher ?? token.extra.shop_cipher
-          if (cipher === undefined || cipher === "") {
-            return yield* new Errors.Rejected({
-              code: "106013",
-              connection,
-              message:
-                "no shop_cipher for this connection: authorize the shop again (the exchange stores it) or set shopCipher in the config"
-            })
+      Effect.flatMap(pace(apiOf(options.method, options.path)), (unit) =>
+        Effect.gen(function* () {
+          const at = yield* now
+          const query: Record<string, string> = {}
+          for (const [key, value] of Object.entries(options.query ?? {})) {
+            if (value !== undefined && String(value) !== "") query[key] = String(value)
           }
-          query.shop_cipher = cipher
-        }
-        const bodyText = options.body === undefined ? undefined : JSON.stringify(options.body)
-        const signature = TikTokShopSign.sign({
-          secret,
-          path: options.path,
-          query,
-          body: bodyText,
-          contentType: "application/json"
-        })
-        let request = HttpClientRequest.make(options.method)(apiBase + options.path).pipe(
-          HttpClientRequest.setUrlParams({ ...query, sign: signature }),
-          HttpClientRequest.setHeader("x-tts-access-token", AccessToken.reveal(token))
-        )
-        request =
-          bodyText === undefined
-            ? HttpClientRequest.setHeader(request, "content-type", "application/json")
-            : HttpClientRequest.bodyText(request, bodyText, "application/json")
-        const result = yield* http.send(request, { secrets: [token.accessToken] })
-        return yield* interpret(result, options.data, at)
-      })
+          query.app_key = config.appKey
+          query.timestamp = String(Math.floor(at / 1000))
+          if (options.shopScoped) {
+            const cipher = config.shopCipher ?? token.extra.shop_cipher
+            if (cipher === undefined || cipher === "") {
+              return yield* new Errors.Rejected({
+                code: "106013",
+                connection,
+                message:
+                  "no shop_cipher for this connection: authorize the shop again (the exchange stores it) or set shopCipher in the config"
+              })
+            }
+            query.shop_cipher = cipher
+          }
+          const bodyText = options.body === undefined ? undefined : JSON.stringify(options.body)
+          const signature = TikTokShopSign.sign({
+            secret,
+            path: options.path,
+            query,
+            body: bodyText,
+            contentType: "application/json"
+          })
+          let request = HttpClientRequest.make(options.method)(apiBase + options.path).pipe(
+            HttpClientRequest.setUrlParams({ ...query, sign: signature }),
+            HttpClientRequest.setHeader("x-tts-access-token", AccessToken.reveal(token))
+          )
+          request =
+            bodyText === undefined
+              ? HttpClientRequest.setHeader(request, "content-type", "application/json")
+              : HttpClientRequest.bodyText(request, bodyText, "application/json")
+          const result = yield* http.send(request, { secrets: [token.accessToken] })
+          return yield* interpret(result, options.data, at)
+        }).pipe(Effect.ensuring(unit.done))
+      )
 
     const call = <A, I>(options: CallOptions<A, I>): Effect.Effect<A, Errors.ConnectorError> =>
       Option.match(tokens, {
