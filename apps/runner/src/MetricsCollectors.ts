@@ -3,9 +3,9 @@
  *
  * - `fromEngine` (what `tkbridge run` uses): at scrape time from `Engine.status` — inbox and outbox
  *   depth, dead letters waiting, quota used and the quota in force, seconds to token and
- *   authorization expiry — for every configured connection; and, every second in the background,
- *   the engine's new propagation samples into the delay histogram (the status keeps only the latest
- *   ones, so waiting for a scrape would lose some).
+ *   authorization expiry — for every configured connection; and, before every scrape and every
+ *   second in the background, the engine's new propagation samples into the delay histogram (the
+ *   status keeps only the latest ones, so waiting for a scrape alone would lose some).
  * - `register`: the same gauges straight from the store's ports, for tools that have the store but
  *   no engine.
  *
@@ -60,8 +60,10 @@ export const fromEngine = (
         }
       }).pipe(Effect.ignore)
     )
-    // Samples are identified by listing, version and instant; the newest first in `recent`.
+    // Samples are identified by listing, version and instant; the newest first in `recent`. One feed
+    // at a time, so the scrape's and the background's never observe the same sample twice.
     let seen = new Set<string>()
+    const lock = yield* Effect.makeSemaphore(1)
     const feed = Effect.gen(function* () {
       const status = yield* engine.status
       const next = new Set<string>()
@@ -71,7 +73,12 @@ export const fromEngine = (
         if (!seen.has(id)) metrics.propagationDelay.observe({ channel: s.connection }, s.delayMs / 1000)
       }
       seen = next
-    }).pipe(Effect.ignore)
+    }).pipe(
+      Effect.catchAllCause((cause) => Effect.logDebug("metrics: the engine's status could not be read", cause)),
+      lock.withPermits(1)
+    )
+    // Before every scrape too, so a scrape shows the samples of a change that landed a moment ago.
+    metrics.registry.collect(feed)
     yield* Effect.forkScoped(Effect.repeat(feed, Schedule.spaced(Duration.seconds(1))))
   })
 
