@@ -17,7 +17,7 @@ import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as ConfigLoader from "../src/ConfigLoader.ts"
 import * as DemoWorld from "../src/DemoWorld.ts"
-import { start, tempDir, tkbridge, waitForPort } from "./support/Cli.ts"
+import { start, tempDir, tkbridge } from "./support/Cli.ts"
 
 const { names } = DemoWorld
 
@@ -76,6 +76,31 @@ const eventually = async (what: string, check: () => boolean | Promise<boolean>,
 
 let platforms: DemoWorld.Platforms
 
+/**
+ * Starts `tkbridge run` on a free port and waits until it says it listens there. A port found free
+ * can be taken by another process before the runner binds it (tests run in parallel); then the
+ * runner exits and is started again on another port, rather than the test talking to a stranger.
+ */
+const launch = async () => {
+  for (let attempt = 1; ; attempt++) {
+    const dir = tempDir("tkbridge-e2e-")
+    const port = await DemoWorld.freePort()
+    const written = DemoWorld.config(platforms, { port, guards: false })
+    const file = DemoWorld.writeConfig(dir, written.yaml)
+    const env = { ...written.env, NODE_EXTRA_CA_CERTS: "" }
+    const loaded = await Effect.runPromise(ConfigLoader.load(file, { env: { ...process.env, ...env } }))
+    await Effect.runPromise(DemoWorld.saveGrants(loaded, platforms))
+    const runner = start(dir, ["run"], env)
+    const listening = `Listening on http://127.0.0.1:${port}`
+    await eventually(
+      `the runner listens on ${port} or exits`,
+      () => runner.output().includes(listening) || runner.child.exitCode !== null
+    )
+    if (runner.output().includes(listening)) return { dir, port, written, env, runner }
+    if (attempt === 3) throw new Error(`tkbridge run did not start:\n${runner.output()}`)
+  }
+}
+
 beforeAll(async () => {
   platforms = await DemoWorld.startPlatforms({ catalogue, seed: 3 })
 })
@@ -86,18 +111,9 @@ afterAll(async () => {
 
 describe("tkbridge run and tkbridge demo against the sandboxes", () => {
   it("publishes the ERP's stock to both channels, ships orders from both through 4PX with tracking back, and replays a refused push from the dead-letter queue", async () => {
-    const dir = tempDir("tkbridge-e2e-")
-    const port = await DemoWorld.freePort()
-    const written = DemoWorld.config(platforms, { port, guards: false })
-    const file = DemoWorld.writeConfig(dir, written.yaml)
-    const env = { ...written.env, NODE_EXTRA_CA_CERTS: "" }
-    const loaded = await Effect.runPromise(ConfigLoader.load(file, { env: { ...process.env, ...env } }))
-    await Effect.runPromise(DemoWorld.saveGrants(loaded, platforms))
-
-    const runner = start(dir, ["run"], env)
+    const { dir, port, written, env, runner } = await launch()
     let stopped = false
     try {
-      await waitForPort(port, 600)
       DemoWorld.subscribe(platforms, `http://127.0.0.1:${port}`)
       const { tiktok, shopify, fourpx } = platforms
 
@@ -199,6 +215,11 @@ describe("tkbridge run and tkbridge demo against the sandboxes", () => {
       stopped = true
       expect(code, runner.output()).toBe(0)
       for (const secret of Object.values(written.env)) expect(runner.output()).not.toContain(secret)
+    } catch (error) {
+      // What the runner said is what explains a stall.
+      throw new Error(
+        `${error instanceof Error ? error.message : String(error)}\n--- runner output ---\n${runner.output()}`
+      )
     } finally {
       if (!stopped) await runner.stop()
     }

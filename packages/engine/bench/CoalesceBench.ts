@@ -23,6 +23,7 @@ import * as Path from "node:path"
 import { NodeHttpClient } from "@effect/platform-node"
 import { MemoryConnector } from "@tkbridge/connector-memory"
 import { MemoryFakeChannel, MemorySandbox } from "@tkbridge/connector-memory/sandbox"
+import { SandboxServer } from "@tkbridge/connector-testkit"
 import type { Connector } from "@tkbridge/core"
 import { Outbox, TokenStore } from "@tkbridge/core"
 import {
@@ -34,17 +35,6 @@ import {
   StockPusher
 } from "@tkbridge/engine"
 import { Effect, Layer, Logger, LogLevel, Schema } from "effect"
-
-const seeded = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const quantile = (samples: ReadonlyArray<number>, q: number): number => {
   const sorted = [...samples].sort((a, b) => a - b)
@@ -127,7 +117,7 @@ const runLoad = (
 export const run = (out: string): Promise<void> =>
   Effect.runPromise(
     Effect.gen(function* () {
-      const random = seeded(2026)
+      const random = SandboxServer.seededRandom(2026)
       const burstSkus = Array.from({ length: 100 }, (_, i) => `BURST-${String(i).padStart(3, "0")}`)
       const burstPlan = Array.from({ length: 1_000 }, (_, i) => ({
         sku: burstSkus[Math.floor(random() * burstSkus.length)]!,
