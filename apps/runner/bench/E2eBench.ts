@@ -180,6 +180,8 @@ export const run = async (out: string, options: Partial<Options> = {}): Promise<
   } finally {
     child?.kill("SIGKILL")
     await platforms.close()
-    Fs.rmSync(dir, { recursive: true, force: true })
+    // TKB_BENCH_KEEP=1 keeps the run's folder (config, store, runner.log) to look into a slow run.
+    if (process.env.TKB_BENCH_KEEP === undefined) Fs.rmSync(dir, { recursive: true, force: true })
+    else log(`kept ${dir}`)
   }
 }
