@@ -113,8 +113,10 @@ for (const root of roots) {
               const lines = [{ sku: skus[i % skus.length]!, qty: 1 + (i % 3) }]
               if (i % 7 === 0) lines.push({ sku: skus[(i + 2) % skus.length]!, qty: 1 })
               if (i % Math.floor(orderCount / refusedCount) === 1 && refused.length < refusedCount) {
-                refused.push(tiktok.placeOrder({ lines, recipient: { ...recipient, name: "X" } }))
-              } else orders.push(tiktok.placeOrder({ lines, recipient }))
+                // The sandbox's usual buyer (the first order's), under a name 4PX's consignee rules refuse.
+                const recipient = { ...tiktok.order(orders[0]!).recipient, name: "X" }
+                refused.push(tiktok.placeOrder({ lines, recipient }))
+              } else orders.push(tiktok.placeOrder({ lines }))
               if (i % 50 === 49) yield* Effect.sleep("200 millis")
             }
             expect(orders).toHaveLength(orderCount)
@@ -175,16 +177,6 @@ for (const root of roots) {
       420_000
     )
   })
-}
-
-const recipient = {
-  name: "Alex Buyer",
-  phone: "(+44)7700900123",
-  addressLine1: "1 Sandbox Street",
-  city: "London",
-  state: "England",
-  postalCode: "EC1A 1BB",
-  regionCode: "GB"
 }
 
 /** FOP's "system busy, try later" envelope (`000020`), answered with HTTP 200 as 4PX does. */
