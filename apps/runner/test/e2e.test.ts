@@ -76,6 +76,20 @@ const eventually = async (what: string, check: () => boolean | Promise<boolean>,
 
 let platforms: DemoWorld.Platforms
 
+/** Every webhook the channels sent and how each attempt went: a stall is often an ack that came too late. */
+const webhookHistory = (): string =>
+  [
+    ...platforms.tiktok.webhooks.notifications.map(
+      (n) => `tiktok type ${n.type} ${n.state}: ${n.attempts.map((a) => a.status || a.error).join(", ")}`
+    ),
+    ...platforms.shopify
+      .deliveries()
+      .map(
+        (d) =>
+          `shopify ${d.topic} ${d.state}: ${d.attempts.map((a) => `${a.status || a.error} in ${a.durationMs} ms`).join(", ")}`
+      )
+  ].join("\n")
+
 /**
  * Starts `tkbridge run` on a free port and waits until it says it listens there. A port found free
  * can be taken by another process before the runner binds it (tests run in parallel); then the
@@ -85,7 +99,10 @@ const launch = async () => {
   for (let attempt = 1; ; attempt++) {
     const dir = tempDir("tkbridge-e2e-")
     const port = await DemoWorld.freePort()
-    const written = DemoWorld.config(platforms, { port, guards: false })
+    // The channels give an ack 3 s (TikTok) or 5 s (Shopify) and retry minutes later; on a loaded
+    // machine the runner can miss that, as it can in production, and the reconciliation poll is the
+    // backstop. Polling every 10 s keeps the seller-visible outcome within the test's waits.
+    const written = DemoWorld.config(platforms, { port, guards: false, reconcileEvery: "10s" })
     const file = DemoWorld.writeConfig(dir, written.yaml)
     const env = { ...written.env, NODE_EXTRA_CA_CERTS: "" }
     const loaded = await Effect.runPromise(ConfigLoader.load(file, { env: { ...process.env, ...env } }))
@@ -218,7 +235,7 @@ describe("tkbridge run and tkbridge demo against the sandboxes", () => {
     } catch (error) {
       // What the runner said is what explains a stall.
       throw new Error(
-        `${error instanceof Error ? error.message : String(error)}\n--- runner output ---\n${runner.output()}`
+        `${error instanceof Error ? error.message : String(error)}\n--- webhooks ---\n${webhookHistory()}\n--- runner output ---\n${runner.output()}`
       )
     } finally {
       if (!stopped) await runner.stop()
