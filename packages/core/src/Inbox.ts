@@ -127,6 +127,18 @@ export interface Depth {
 }
 
 /**
+ * The newest state of an entity the ordering guard let through: its update time and, when the
+ * applier had the whole state, a digest of it.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface AppliedState {
+  readonly updatedAt: Date
+  readonly state?: string | undefined
+}
+
+/**
  * The inbox.
  *
  * @category services
@@ -172,8 +184,22 @@ export interface InboxShape {
    * The ordering guard, for use inside `apply`: records `updatedAt` as the newest state applied for
    * (connection, entity) and answers true — or answers false, recording nothing, when a newer state
    * was already applied. An equal time answers true (applying the same state again is harmless).
+   * `state` is a digest of the state applied, when the caller has the whole state; see `applied`.
    */
-  readonly advance: (connection: string, entity: string, updatedAt: Date) => Effect.Effect<boolean, StoreError>
+  readonly advance: (
+    connection: string,
+    entity: string,
+    updatedAt: Date,
+    state?: string | undefined
+  ) => Effect.Effect<boolean, StoreError>
+  /**
+   * The newest state applied per entity, as the ordering guard recorded it (entities never applied
+   * are absent): lets a poll skip what a webhook already brought instead of queueing it again.
+   */
+  readonly applied: (
+    connection: string,
+    entities: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyMap<string, AppliedState>, StoreError>
   /** Pending and dead entries per connection. */
   readonly depth: Effect.Effect<ReadonlyArray<Depth>, StoreError>
   /**

@@ -38,6 +38,7 @@ const inboxDouble = (calls: Array<Recorded>, failing = false): InboxPort.InboxSh
     fail: unused,
     deadLetter: unused,
     pending: unused,
+    applied: unused,
     advance: unused,
     depth: Effect.die("not used"),
     prune: unused

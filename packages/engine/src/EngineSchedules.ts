@@ -374,7 +374,7 @@ export const reconcileNow = (
     const names = [...new Set([...polled.map((p) => p.connection), ...sources])].filter(
       (c) => connection === undefined || c === connection
     )
-    const none = { read: 0, recorded: 0 }
+    const none = { read: 0, recorded: 0, current: 0 }
     const out = yield* Effect.forEach(names, (c) =>
       Effect.gen(function* () {
         const p = polled.find((x) => x.connection === c)

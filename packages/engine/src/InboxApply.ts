@@ -32,8 +32,8 @@
  */
 
 import type { SqlClient } from "@effect/sql"
-import type { AfterSale, ChannelEvent, Connector, ConnectorError, Outbox, StoreError } from "@tkbridge/core"
-import { DeadLetter, Inbox, Ledger, Order, TokenStore } from "@tkbridge/core"
+import type { ChannelEvent, Connector, ConnectorError, Outbox, StoreError } from "@tkbridge/core"
+import { AfterSale, DeadLetter, Inbox, Ledger, Order, TokenStore } from "@tkbridge/core"
 import { Context, Data, Duration, Effect, Option, Schema } from "effect"
 import * as CancellationWorkflow from "./CancellationWorkflow.ts"
 import { ConnectionRegistry } from "./ConnectionRegistry.ts"
@@ -42,6 +42,7 @@ import * as EngineClock from "./EngineClock.ts"
 import { CurrentFlows, orderFlowOf, restockDue, takesAfterSales } from "./EngineFlows.ts"
 import * as FulfilmentWorkflow from "./FulfilmentWorkflow.ts"
 import * as PartnerCall from "./PartnerCall.ts"
+import * as PolledEvents from "./PolledEvents.ts"
 import type * as RetryPolicy from "./RetryPolicy.ts"
 import type { Published } from "./StockPublisher.ts"
 import { isSqlError, StockPublisher, storeFailure } from "./StockPublisher.ts"
@@ -428,7 +429,12 @@ export const apply = (
 
     const applyOrder = (order: Order.Order) =>
       Effect.gen(function* () {
-        const fresh = yield* inbox.advance(connection, `order:${order.externalId}`, order.updatedAt)
+        const fresh = yield* inbox.advance(
+          connection,
+          PolledEvents.orderEntity(order.externalId),
+          order.updatedAt,
+          PolledEvents.orderState(order)
+        )
         if (!fresh) {
           notes.push(`order ${order.externalId}: an older state than the one applied; skipped`)
           return
@@ -482,7 +488,7 @@ export const apply = (
 
     const applyStatus = (orderId: string, status: Order.OrderStatus, updatedAt: Date | undefined) =>
       Effect.gen(function* () {
-        const fresh = yield* inbox.advance(connection, `order:${orderId}`, updatedAt ?? entry.receivedAt)
+        const fresh = yield* inbox.advance(connection, PolledEvents.orderEntity(orderId), updatedAt ?? entry.receivedAt)
         if (!fresh || flow === undefined) return
         if (status === "cancelled") return yield* cancel(orderId)
         if (Order.shippedStatuses.has(status)) return yield* commit(orderId)
@@ -498,8 +504,9 @@ export const apply = (
       Effect.gen(function* () {
         const fresh = yield* inbox.advance(
           connection,
-          `aftersale:${facts.kind}:${facts.externalId}`,
-          facts.updatedAt ?? entry.receivedAt
+          PolledEvents.afterSaleEntity(facts.kind, facts.externalId),
+          facts.updatedAt ?? entry.receivedAt,
+          facts instanceof AfterSale.AfterSale ? PolledEvents.afterSaleState(facts) : undefined
         )
         if (!fresh) {
           notes.push(`${facts.kind} ${facts.externalId}: an older state than the one applied; skipped`)

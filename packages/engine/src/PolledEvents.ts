@@ -14,6 +14,7 @@
  *
  * @since 0.1.0
  */
+import { createHash } from "node:crypto"
 import type { Inbox } from "@tkbridge/core"
 import { AfterSale, ChannelEvent, Order, Webhook } from "@tkbridge/core"
 import { Effect, ParseResult, Schema } from "effect"
@@ -31,6 +32,52 @@ export type Polled = typeof Polled.Type
 
 const encode = Schema.encodeSync(Schema.parseJson(Polled))
 const decodeBody = Schema.decodeUnknown(Schema.parseJson(Polled))
+
+/** The ordering guard's entity of an order. */
+export const orderEntity = (orderId: string): string => `order:${orderId}`
+
+/** The ordering guard's entity of an after-sale. */
+export const afterSaleEntity = (kind: AfterSale.AfterSaleKind, afterSaleId: string): string =>
+  `aftersale:${kind}:${afterSaleId}`
+
+const digest = (json: unknown) => createHash("sha256").update(JSON.stringify(json)).digest("hex").slice(0, 32)
+const encodeOrder = Schema.encodeSync(Order.Order)
+const encodeAfterSale = Schema.encodeSync(AfterSale.AfterSale)
+
+/** A digest of an order's whole state (what the ordering guard keeps next to its update time). */
+export const orderState = (order: Order.Order): string => digest(encodeOrder(order))
+
+/** A digest of an after-sale's whole state. */
+export const afterSaleState = (afterSale: AfterSale.AfterSale): string => digest(encodeAfterSale(afterSale))
+
+/** The ordering guard's entity, update time and state digest of a polled snapshot. */
+export const clockOf = (
+  polled: Polled
+): { readonly entity: string; readonly updatedAt: Date; readonly state: string } =>
+  polled._tag === "PolledOrder"
+    ? {
+        entity: orderEntity(polled.order.externalId),
+        updatedAt: polled.order.updatedAt,
+        state: orderState(polled.order)
+      }
+    : {
+        entity: afterSaleEntity(polled.afterSale.kind, polled.afterSale.externalId),
+        updatedAt: polled.afterSale.updatedAt,
+        state: afterSaleState(polled.afterSale)
+      }
+
+/**
+ * True when the guard already let this snapshot's state through (or a newer one): recording it
+ * would only queue a no-op behind live webhooks. The same update time counts only with the same
+ * digest — platforms with one-second update times can show two states under one time.
+ */
+export const alreadyApplied = (polled: Polled, applied: Inbox.AppliedState | undefined): boolean => {
+  if (applied === undefined) return false
+  const clock = clockOf(polled)
+  const at = applied.updatedAt.getTime()
+  const mine = clock.updatedAt.getTime()
+  return at > mine || (at === mine && applied.state === clock.state)
+}
 
 /** The dedupe key of a polled order state. */
 export const orderKey = (order: Order.Order): string => `poll:order:${order.externalId}:${order.updatedAt.getTime()}`

@@ -5,7 +5,8 @@
  *
  * A pass reads the window from (checkpoint − overlap) to now, page by page (`orders.pull` /
  * `aftersales.pull` `list`, `normal` lane), and records every snapshot in the inbox as a polled entry
- * (`PolledEvents`: keyed by id and update time, so re-reading the overlap stores nothing twice). Only
+ * (`PolledEvents`: keyed by id and update time, so re-reading the overlap stores nothing twice),
+ * except states the ordering guard already let through (a webhook brought them). Only
  * when the whole window was read and recorded does the checkpoint move to its end; a pass that fails
  * half-way leaves it, and the next pass reads the window again. Then the connection's inbox processor
  * is asked to apply what is due — the same path as webhooks.
@@ -29,6 +30,8 @@ import * as RetryPolicy from "./RetryPolicy.ts"
 export interface PassReport {
   readonly read: number
   readonly recorded: number
+  /** Read, but already applied (a webhook brought that state): not recorded again. */
+  readonly current: number
   /** Why the pass stopped early, when it did. */
   readonly skipped?: string | undefined
 }
@@ -66,6 +69,7 @@ const pass = <A>(options: {
     let cursor: string | undefined
     let read = 0
     let recorded = 0
+    let current = 0
     while (true) {
       const outcome = yield* PartnerCall.run(
         connection,
@@ -80,14 +84,32 @@ const pass = <A>(options: {
       )
       if (outcome._tag !== "Succeeded") {
         if (recorded > 0) yield* InboxProcessor.drain(connection)
-        return { read, recorded, skipped: `${stream}: ${RetryPolicy.describe(outcome)}` }
+        return { read, recorded, current, skipped: `${stream}: ${RetryPolicy.describe(outcome)}` }
       }
-      for (const item of outcome.value.items) {
-        read++
-        const stored = yield* inbox.record(PolledEvents.record(connection, options.toPolled(item))).pipe(Effect.either)
+      const snapshots = outcome.value.items.map(options.toPolled)
+      read += snapshots.length
+      // What a webhook already applied is left out: queued, it would only be a no-op ahead of the
+      // live webhooks behind it (a first pass or a wide overlap reads every recent order again).
+      const applied = yield* inbox
+        .applied(
+          connection,
+          snapshots.map((p) => PolledEvents.clockOf(p).entity)
+        )
+        .pipe(Effect.orElseSucceed(() => new Map<string, Inbox.AppliedState>()))
+      for (const polled of snapshots) {
+        if (PolledEvents.alreadyApplied(polled, applied.get(PolledEvents.clockOf(polled).entity))) {
+          current++
+          continue
+        }
+        const stored = yield* inbox.record(PolledEvents.record(connection, polled)).pipe(Effect.either)
         if (stored._tag === "Left") {
           if (recorded > 0) yield* InboxProcessor.drain(connection)
-          return { read, recorded, skipped: `${stream}: the inbox could not be written (${stored.left.message})` }
+          return {
+            read,
+            recorded,
+            current,
+            skipped: `${stream}: the inbox could not be written (${stored.left.message})`
+          }
         }
         if (!stored.right.duplicate) recorded++
       }
@@ -96,7 +118,7 @@ const pass = <A>(options: {
     }
     yield* checkpoints.advance(connection, name, until).pipe(Effect.ignore)
     if (recorded > 0) yield* InboxProcessor.drain(connection)
-    return { read, recorded }
+    return { read, recorded, current }
   }).pipe(Effect.annotateLogs({ connection: options.connection, stream: options.stream }))
 
 /** Polls a connection's orders (when it has `orders.pull`). */
@@ -104,7 +126,7 @@ export const pollOrders = (connection: string): Effect.Effect<PassReport, never,
   Effect.gen(function* () {
     const registry = yield* ConnectionRegistry
     const orders = yield* Effect.option(registry.capability(connection, "orders.pull"))
-    if (Option.isNone(orders)) return { read: 0, recorded: 0 }
+    if (Option.isNone(orders)) return { read: 0, recorded: 0, current: 0 }
     return yield* pass({
       connection,
       stream: "orders",
@@ -118,7 +140,7 @@ export const pollAfterSales = (connection: string): Effect.Effect<PassReport, ne
   Effect.gen(function* () {
     const registry = yield* ConnectionRegistry
     const afterSales = yield* Effect.option(registry.capability(connection, "aftersales.pull"))
-    if (Option.isNone(afterSales)) return { read: 0, recorded: 0 }
+    if (Option.isNone(afterSales)) return { read: 0, recorded: 0, current: 0 }
     return yield* pass({
       connection,
       stream: "aftersales",

@@ -19,7 +19,7 @@ import { SqlClient } from "@effect/sql"
 import type { DeadLetter, Inbox as InboxPort, StoreError, Webhook } from "@tkbridge/core"
 import { Inbox } from "@tkbridge/core"
 import type { Scope } from "effect"
-import { Clock, Deferred, Effect, Layer, Option, Queue } from "effect"
+import { Array as Arr, Clock, Deferred, Effect, Layer, Option, Queue } from "effect"
 import { clearAttempts, recordAttempt, recordLetter } from "./internal/letters.ts"
 import {
   indexableKey,
@@ -356,18 +356,38 @@ export const make: Effect.Effect<InboxPort.InboxShape, never, SqlClient.SqlClien
         storeErrors("inbox.pending")
       )
 
-    const advance: InboxPort.InboxShape["advance"] = (connection, entity, updatedAt) =>
+    const advance: InboxPort.InboxShape["advance"] = (connection, entity, updatedAt, state) =>
       Effect.gen(function* () {
         const at = yield* Clock.currentTimeMillis
         const rows = yield* sql<{
           entity: string
-        }>`INSERT INTO tkb_entity_clock (connection, entity, updated_at, applied_at)
-        VALUES (${connection}, ${indexableKey(entity)}, ${updatedAt.getTime()}, ${at})
-        ON CONFLICT (connection, entity) DO UPDATE SET updated_at = excluded.updated_at, applied_at = excluded.applied_at
+        }>`INSERT INTO tkb_entity_clock (connection, entity, updated_at, applied_at, state)
+        VALUES (${connection}, ${indexableKey(entity)}, ${updatedAt.getTime()}, ${at}, ${state ?? null})
+        ON CONFLICT (connection, entity) DO UPDATE
+        SET updated_at = excluded.updated_at, applied_at = excluded.applied_at, state = excluded.state
         WHERE tkb_entity_clock.updated_at <= excluded.updated_at
         RETURNING entity`
         return rows.length > 0
       }).pipe(storeErrors("inbox.advance"))
+
+    const applied: InboxPort.InboxShape["applied"] = (connection, entities) =>
+      Effect.gen(function* () {
+        // Entity names go through the same key shortening as `advance` stored them with.
+        const byKey = new Map(entities.map((e) => [indexableKey(e), e]))
+        const out = new Map<string, InboxPort.AppliedState>()
+        for (const part of Arr.chunksOf([...byKey.keys()], 400)) {
+          const rows = yield* sql<{ entity: string; updated_at: number | string; state: string | null }>`
+            SELECT entity, updated_at, state FROM tkb_entity_clock
+            WHERE connection = ${connection} AND entity IN ${sql.in(part)}`
+          for (const r of rows) {
+            out.set(byKey.get(r.entity)!, {
+              updatedAt: new Date(Number(r.updated_at)),
+              ...(r.state !== null ? { state: r.state } : {})
+            })
+          }
+        }
+        return out as ReadonlyMap<string, InboxPort.AppliedState>
+      }).pipe(storeErrors("inbox.applied"))
 
     const depth: InboxPort.InboxShape["depth"] = sql<{
       connection: string
@@ -390,7 +410,7 @@ export const make: Effect.Effect<InboxPort.InboxShape, never, SqlClient.SqlClien
         storeErrors("inbox.prune")
       )
 
-    return { record, recordMalformed, get, process, fail, deadLetter, pending, advance, depth, prune }
+    return { record, recordMalformed, get, process, fail, deadLetter, pending, advance, applied, depth, prune }
   }
 )
 

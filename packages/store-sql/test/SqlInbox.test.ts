@@ -243,6 +243,37 @@ for (const dialect of dialects) {
       })
     )
 
+    it.effect(
+      "applied answers the newest state let through per entity, with its digest, and nothing for the rest",
+      () =>
+        Effect.gen(function* () {
+          const inbox = yield* Inbox.Inbox
+          const connection = unique("tts")
+          const long = `order:${"9".repeat(300)}`
+          yield* inbox.advance(connection, "order:1", new Date(2000), "state-a")
+          yield* inbox.advance(connection, "order:1", new Date(1000), "older")
+          yield* inbox.advance(connection, "order:2", new Date(5000))
+          yield* inbox.advance(connection, long, new Date(7000), "state-long")
+          yield* inbox.advance(unique("other"), "order:3", new Date(1))
+          const applied = yield* inbox.applied(connection, ["order:1", "order:2", "order:3", long])
+          expect(Object.fromEntries(applied)).toEqual({
+            "order:1": { updatedAt: new Date(2000), state: "state-a" },
+            "order:2": { updatedAt: new Date(5000) },
+            [long]: { updatedAt: new Date(7000), state: "state-long" }
+          })
+          // A newer state replaces the digest; a state without one clears it.
+          yield* inbox.advance(connection, "order:1", new Date(3000), "state-b")
+          yield* inbox.advance(connection, "order:2", new Date(5000))
+          expect((yield* inbox.applied(connection, ["order:1"])).get("order:1")).toEqual({
+            updatedAt: new Date(3000),
+            state: "state-b"
+          })
+          yield* inbox.advance(connection, "order:1", new Date(3000))
+          expect((yield* inbox.applied(connection, ["order:1"])).get("order:1")).toEqual({ updatedAt: new Date(3000) })
+          expect((yield* inbox.applied(connection, [])).size).toBe(0)
+        })
+    )
+
     it.effect("the ordering guard rolls back with the transaction it ran in", () =>
       Effect.gen(function* () {
         const inbox = yield* Inbox.Inbox

@@ -19,6 +19,7 @@ import { migration as syncQuota } from "./0013_sync_quota.ts"
 import { migration as syncDeadLetters } from "./0014_sync_dead_letters.ts"
 import { migration as syncTokens } from "./0015_sync_tokens.ts"
 import { migration as syncAudit } from "./0016_sync_audit.ts"
+import { migration as syncEntityState } from "./0017_sync_entity_state.ts"
 import { migration as engineStockChannel } from "./0020_engine_stock_channel.ts"
 
 /** Every migration by `<id>_<name>`. */
@@ -35,5 +36,6 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0014_sync_dead_letters": syncDeadLetters,
   "0015_sync_tokens": syncTokens,
   "0016_sync_audit": syncAudit,
+  "0017_sync_entity_state": syncEntityState,
   "0020_engine_stock_channel": engineStockChannel
 }
