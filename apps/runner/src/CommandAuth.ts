@@ -60,7 +60,7 @@ export const command = Command.make(
           })
         }
         const { manifest } = resolved.loaded.connector
-        if (manifest.auth.kind !== "oauth2") {
+        if (Connector.authKindOf(manifest, resolved.config).kind !== "oauth2") {
           return yield* new CliFailure({
             message: `${connection} (${manifest.displayName}) uses an API key: put it in connections.${connection}.config as \${ENV_VAR}`,
             exitCode: 2

@@ -10,7 +10,8 @@
  *
  * @since 0.1.0
  */
-import type { AccessToken, Connector } from "@tkbridge/core"
+import type { AccessToken } from "@tkbridge/core"
+import { Connector } from "@tkbridge/core"
 import { Effect, Option, Redacted } from "effect"
 import type { RunnerConfig } from "./Config.ts"
 import { planDailyQuota, storeDisplay } from "./Config.ts"
@@ -66,9 +67,10 @@ export const tokenCheck = (
   name: string,
   manifest: Connector.Manifest,
   token: Option.Option<AccessToken.TokenSet>,
-  now: Date
+  now: Date,
+  auth: Connector.AuthKind = manifest.auth
 ): Check => {
-  if (manifest.auth.kind !== "oauth2") {
+  if (auth.kind !== "oauth2") {
     return {
       area: "token",
       subject: name,
@@ -136,11 +138,11 @@ export const scopeCheck = (
   name: string,
   connection: Pick<ResolvedConnection, "capabilities" | "neededScopes">,
   manifest: Connector.Manifest,
-  token: Option.Option<AccessToken.TokenSet>
+  token: Option.Option<AccessToken.TokenSet>,
+  auth: Connector.AuthKind = manifest.auth
 ): Check => {
   const needed = connection.neededScopes
-  if (manifest.auth.kind !== "oauth2")
-    return { area: "scopes", subject: name, status: "skip", message: "API key: no scopes" }
+  if (auth.kind !== "oauth2") return { area: "scopes", subject: name, status: "skip", message: "API key: no scopes" }
   if (Option.isNone(token)) {
     return {
       area: "scopes",
@@ -451,17 +453,18 @@ export const run = (loaded: LoadedConfig, options: DoctorOptions = {}): Effect.E
 
     for (const [name, connection] of loaded.connections) {
       const { manifest } = connection.loaded.connector
+      const auth = Connector.authKindOf(manifest, connection.config)
       const token =
-        options.state === undefined || manifest.auth.kind !== "oauth2"
+        options.state === undefined || auth.kind !== "oauth2"
           ? undefined
           : yield* options.state.token(name).pipe(Effect.either)
-      if (manifest.auth.kind === "oauth2" && (token === undefined || token._tag === "Left")) {
+      if (auth.kind === "oauth2" && (token === undefined || token._tag === "Left")) {
         const why = token === undefined ? "this build has no token store to read it from" : token.left.message
         checks.push({ area: "token", subject: name, status: "fail", message: `cannot check the authorization: ${why}` })
       } else {
         const t = token !== undefined && token._tag === "Right" ? token.right : Option.none()
-        checks.push(tokenCheck(name, manifest, t, now))
-        checks.push(scopeCheck(name, connection, manifest, t))
+        checks.push(tokenCheck(name, manifest, t, now, auth))
+        checks.push(scopeCheck(name, connection, manifest, t, auth))
       }
     }
 

@@ -1,4 +1,7 @@
+import * as Fs from "node:fs"
 import * as Http from "node:http"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import type { Connector } from "@tkbridge/core"
 import { AccessToken } from "@tkbridge/core"
@@ -69,6 +72,30 @@ describe("Doctor", () => {
     expect(over.message).toContain("over-scoped: product.write")
     const exact = granted(["inventory.write", "order.read"])
     expect(exact.status).toBe("pass")
+  })
+
+  it("asks no authorization of a 4PX connection that signs with its API key, and does of one authorized by OAuth", async () => {
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "tkb-doctor-"))
+    try {
+      const file = Path.join(dir, "tkbridge.yaml")
+      const sender =
+        "      sender: { firstName: Mei, phone: '+8675512345678', postCode: '518000', country: CN, city: Shenzhen, street: '88 Keyuan Road, Nanshan' }\n"
+      const connection = (extra: string) =>
+        `    connector: 4px\n    config:\n      appKey: key\n      appSecret: "\${FPX_SECRET}"\n      productCode: A2\n${sender}${extra}`
+      Fs.writeFileSync(
+        file,
+        `store: sqlite:./doctor.db\nconnections:\n  direct:\n${connection("")}  vendor:\n${connection("      auth: { mode: oauth }\n")}`
+      )
+      const loaded = await Effect.runPromise(ConfigLoader.load(file, { env: { FPX_SECRET: "s3cret" } }))
+      const report = await Effect.runPromise(Doctor.run(loaded, { now }))
+      const check = (area: string, subject: string) =>
+        report.checks.find((c) => c.area === area && c.subject === subject)
+      expect(check("token", "direct")).toMatchObject({ status: "skip", message: expect.stringContaining("API key") })
+      expect(check("scopes", "direct")).toMatchObject({ status: "skip" })
+      expect(check("token", "vendor")).toMatchObject({ status: "fail" })
+    } finally {
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it("judges token and authorization expiry", () => {

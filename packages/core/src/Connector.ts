@@ -299,6 +299,12 @@ export interface Manifest<C extends Capability = Capability, Config = unknown> {
   readonly apiVersion: string
   readonly capabilities: ReadonlyArray<C>
   readonly auth: AuthKind
+  /**
+   * How a connection with this config authenticates, when the config decides it (4PX: a direct
+   * customer signs with its API key, a software vendor's app authorizes by OAuth). Absent: `auth`.
+   * A method, so a manifest with a typed config still widens to `Manifest<C, unknown>`.
+   */
+  authFor?(config: Config): AuthKind
   /** The minimal scopes each capability needs. */
   readonly scopes: { readonly [K in C]?: ReadonlyArray<string> }
   readonly limits: Limits
@@ -376,6 +382,12 @@ export const requiredScopes = <C extends Capability>(
   for (const c of capabilities) for (const s of manifest.scopes[c] ?? []) out.add(s)
   return [...out].sort()
 }
+
+/** How a connection with `config` authenticates: the manifest's `authFor(config)`, else its `auth`. */
+export const authKindOf = <Config>(
+  manifest: Pick<Manifest<Capability, Config>, "auth" | "authFor">,
+  config: Config
+): AuthKind => manifest.authFor?.(config) ?? manifest.auth
 
 const kebab = /^[a-z0-9]+(-[a-z0-9]+)*$/
 

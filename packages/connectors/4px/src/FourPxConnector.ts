@@ -4,9 +4,9 @@
  *
  * Capabilities: `shipment.create` (parcels, labels, cancellation, logistics products) and
  * `tracking.pull`. The manifest declares `oauth2` because software-vendor apps authorize through
- * 4PX's OAuth pages and the contract needs the `auth` service for them; a direct customer sets
- * `auth.mode: apiKey` (the default) and then no token is read or sent — the connection works with
- * its AppKey/AppSecret alone.
+ * 4PX's OAuth pages and the contract needs the `auth` service for them; `authFor` tells the runner
+ * which kind each connection uses: a direct customer sets `auth.mode: apiKey` (the default), no
+ * token is read or sent and the connection works with its AppKey/AppSecret alone.
  *
  * Scopes are the FOP methods each capability calls: a FOP app must have each of them enabled in
  * the console (otherwise `000016`, `ScopeMissing`). The platform publishes no numeric rate limit;
@@ -35,6 +35,7 @@ export const manifest: Connector.Manifest<FourPxCapability, FourPxConfig> = {
     .join(", ")}`,
   capabilities: ["shipment.create", "tracking.pull"],
   auth: { kind: "oauth2" },
+  authFor: (config) => (config.auth.mode === "oauth" ? { kind: "oauth2" } : { kind: "apiKey" }),
   scopes: {
     "shipment.create": [
       "ds.xms.order.create",
