@@ -11,8 +11,9 @@
  * What cannot be applied is never dropped: an undecodable body, an unknown SKU, an order the pool
  * cannot cover or a fetch the platform refuses goes to the dead-letter queue with its reason; a fetch
  * that fails transiently is retried later (`Inbox.fail`, with back-off) up to a budget, then
- * dead-lettered too. Entries of a connection that needs re-authorization wait (not using up their
- * budget) until it is authorized again.
+ * dead-lettered too. Entries of a connection that needs re-authorization, is suspended or rate
+ * limited wait as a whole (not using up their budget); the processor drains them itself when the
+ * stated wait ends.
  *
  * Messages: `Process{connection, id}` (the edge's notify hook, after a delivery committed) and
  * `Drain{connection}` (the re-notify sweep: everything due). They are not persisted: the inbox table
@@ -25,7 +26,8 @@ import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import type { Connector, DeadLetter, Outbox } from "@tkbridge/core"
 import { ConnectorError, Inbox, Webhook } from "@tkbridge/core"
-import { Context, Effect, Layer, Option, Random, Schema } from "effect"
+import type { Scope } from "effect"
+import { Context, Duration, Effect, FiberMap, Layer, Option, Random, Schema } from "effect"
 import { ConnectionRegistry } from "./ConnectionRegistry.ts"
 import { EngineAlerts } from "./EngineAlerts.ts"
 import * as EngineClock from "./EngineClock.ts"
@@ -84,7 +86,7 @@ type Requirements =
   | WorkflowStarter
   | EngineLifecycle
 
-const makeWork: Effect.Effect<InboxWorkShape, never, Requirements> = Effect.gen(function* () {
+const makeWork: Effect.Effect<InboxWorkShape, never, Requirements | Scope.Scope> = Effect.gen(function* () {
   const inbox = yield* Inbox.Inbox
   const registry = yield* ConnectionRegistry
   const alerts = yield* EngineAlerts
@@ -111,13 +113,20 @@ const makeWork: Effect.Effect<InboxWorkShape, never, Requirements> = Effect.gen(
   // limit): until when, in business time. Kept in memory — after a restart they are simply tried.
   const blocked = new Map<string, number>()
   const blockedNow = (connection: string, now: number) => (blocked.get(connection) ?? 0) > now
+  // The connection's drain, due when its wait ends: a one-second Retry-After costs a second, not
+  // the time to the next sweep. A later wait replaces it.
+  const wakes = yield* FiberMap.make<string>()
+  const wakeAt = (connection: string, until: number, now: number) =>
+    FiberMap.run(wakes, connection, Effect.zipRight(Effect.sleep(Duration.millis(until - now)), drain(connection)))
 
   const retryLater = (entry: Inbox.InboxEntry, message: string, counts: boolean, retryAt?: Date, error?: unknown) =>
     Effect.gen(function* () {
       const now = yield* EngineClock.now
       if (!counts) {
         // Every entry of the connection would meet the same wait: hold them all, spend no attempt.
-        blocked.set(entry.connection, Math.max(retryAt?.getTime() ?? now + 1_000, now + 100))
+        const until = Math.max(retryAt?.getTime() ?? now + 1_000, now + 100)
+        blocked.set(entry.connection, until)
+        yield* wakeAt(entry.connection, until, now)
         yield* Effect.logInfo(`inbox of ${entry.connection} waits: ${message}`)
         return "waiting" as const
       }
@@ -252,7 +261,7 @@ const makeWork: Effect.Effect<InboxWorkShape, never, Requirements> = Effect.gen(
 })
 
 /** The inbox work as a layer. */
-export const layerWork: Layer.Layer<InboxWork, never, Requirements> = Layer.effect(InboxWork, makeWork)
+export const layerWork: Layer.Layer<InboxWork, never, Requirements> = Layer.scoped(InboxWork, makeWork)
 
 /** The entity's behaviour: one message at a time per connection. */
 export const layer: Layer.Layer<never, never, Sharding.Sharding | InboxWork> = InboxProcessorEntity.toLayer(

@@ -1,0 +1,81 @@
+/**
+ * A connection's inbox that waits for a stated time (TikTok answers an order fetch with 429 and
+ * `Retry-After`) resumes when the wait ends, not at the next sweep: the sweep here runs once an hour,
+ * so the order is only reserved in time if the processor wakes itself. Both composition roots.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { MemoryConnector } from "@tkbridge/connector-memory"
+import { MemoryFakeChannel, MemorySandbox } from "@tkbridge/connector-memory/sandbox"
+import { TikTokShopConfig, TikTokShopConnector } from "@tkbridge/connector-tiktok-shop"
+import { TikTokShopSandbox } from "@tkbridge/connector-tiktok-shop/sandbox"
+import { DeadLetter, Ledger, TokenStore } from "@tkbridge/core"
+import { Engine, EngineFlows } from "@tkbridge/engine"
+import { Duration, Effect, Schema } from "effect"
+import { connection, EdgeUrl, engineWithEdge, eventually } from "./support/EngineHarness.ts"
+import { roots } from "./support/Roots.ts"
+
+const decodeMemory = Schema.decodeUnknownSync(MemoryConnector.manifest.config)
+const decodeTikTok = Schema.decodeUnknownSync(TikTokShopConfig.TikTokShopConfig)
+
+const flows = new EngineFlows.EngineFlows({
+  orders: [new EngineFlows.OrderFlow({ from: ["tiktok"] })],
+  stock: new EngineFlows.StockFlow({
+    sources: [new EngineFlows.StockSource({ connection: "erp", every: Duration.millis(500) })],
+    channels: ["tiktok"]
+  }),
+  pool: new EngineFlows.PoolSettings({ itemsFrom: "erp" }),
+  reconciliation: new EngineFlows.Reconciliation({ every: Duration.hours(1) })
+})
+
+for (const root of roots) {
+  describe(`inbox waits, ${root.name}`, () => {
+    it.live(
+      "an order fetch answered 429 with Retry-After is applied once the stated wait ends",
+      () =>
+        Effect.gen(function* () {
+          const tiktok = yield* TikTokShopSandbox.scoped({ shops: [{ name: "UK" }] })
+          const erp = yield* MemorySandbox.scoped({ name: "erp", rateLimit: false })
+          erp.seedItems([{ sku: "MUG", title: "Mug", stock: 30 }])
+          tiktok.addProduct({ title: "Mug", skus: [{ sellerSku: "MUG", stock: 0 }] })
+          const layer = engineWithEdge({
+            root: root.layer(),
+            connections: [
+              connection("tiktok", TikTokShopConnector.connector, decodeTikTok(tiktok.connectorConfig())),
+              connection("erp", MemoryConnector.connector, decodeMemory(erp.connectorConfig()))
+            ],
+            flows,
+            tuning: { inboxSweep: "1 hour" }
+          })
+          yield* Effect.gen(function* () {
+            const engine = yield* Engine.Engine
+            const tokens = yield* TokenStore.TokenStore
+            const ledger = yield* Ledger.Ledger
+            const letters = yield* DeadLetter.DeadLetters
+            const { url } = yield* EdgeUrl
+            yield* tokens.save("tiktok", tiktok.issueTokenSet())
+            yield* tokens.save("erp", MemoryFakeChannel.tokenSetOf(erp))
+            yield* engine.importCatalog("erp")
+            yield* engine.importCatalog("tiktok")
+            yield* engine.start
+            yield* eventually(Effect.sync(() => tiktok.stock("MUG") === 30))
+            tiktok.subscribe(`${url}/webhooks/tiktok`)
+
+            // Longer than the engine waits inline for a fetch: the connection's inbox waits as a whole.
+            tiktok.fault("orders.detail", { retryAfterSeconds: 2, times: 1 })
+            const order = tiktok.placeOrder({ lines: [{ sku: "MUG", qty: 2 }] })
+            yield* eventually(
+              Effect.map(ledger.reservations("tiktok", order), (rows) => rows.some((r) => r.state === "held"))
+            )
+            const fetches = tiktok.requestsTo("orders.detail")
+            expect(fetches.map((r) => r.status)).toEqual(expect.arrayContaining([429, 200]))
+            // The second fetch came after the stated wait, not before.
+            const refused = fetches.find((r) => r.status === 429)!
+            const answered = fetches.find((r) => r.status === 200)!
+            expect(answered.at - refused.at).toBeGreaterThanOrEqual(2_000)
+            expect(yield* letters.count({ connection: "tiktok" })).toBe(0)
+          }).pipe(Effect.provide(layer))
+        }).pipe(Effect.scoped),
+      60_000
+    )
+  })
+}
