@@ -92,8 +92,16 @@ export interface TokenStoreShape {
     expectedVersion: number,
     tokens: TokenSet
   ) => Effect.Effect<StoredToken, StoreError | TokenConflict>
-  /** Marks the grant unusable until the seller authorizes again. */
-  readonly markNeedsReauth: (connection: string, reason: string) => Effect.Effect<void, StoreError>
+  /**
+   * Marks the grant unusable until the seller authorizes again. With `version`, only that grant: a
+   * refusal met by a call made with an older grant says nothing about one stored since (the seller
+   * authorized again while the call was in flight). Answers whether a grant was marked.
+   */
+  readonly markNeedsReauth: (
+    connection: string,
+    reason: string,
+    version?: number | undefined
+  ) => Effect.Effect<boolean, StoreError>
   /**
    * Grants (not needing re-authorization) whose access token expires at or before `before`, or whose
    * authorization does at or before `authorizationBefore`.

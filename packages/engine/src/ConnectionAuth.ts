@@ -112,9 +112,11 @@ export const layer: Layer.Layer<
 
     const read = readGrant(store, connection)
 
-    const needsReauth = (reason: string) =>
+    // Only the grant the refusal was about: one stored since is a new authorization.
+    const needsReauth = (reason: string, version: number) =>
       Effect.gen(function* () {
-        yield* store.markNeedsReauth(connection, reason).pipe(Effect.ignore)
+        const marked = yield* store.markNeedsReauth(connection, reason, version).pipe(Effect.orElseSucceed(() => true))
+        if (!marked) return
         yield* alerts.raise({
           code: "needs_reauth",
           connection,
@@ -167,7 +169,7 @@ export const layer: Layer.Layer<
             if (outcome._tag === "Dead" && outcome.exhausted) {
               return yield* Effect.fail(new ConnectorError.AuthExpired({ connection, message: reason }))
             }
-            yield* needsReauth(reason)
+            yield* needsReauth(reason, stored.version)
             return yield* Effect.fail(revoked(connection, reason))
           }
           case "Deferred":

@@ -583,7 +583,16 @@ export const apply = (
             notes.push(`deauthorization notice older than the current grant (${reason}); the grant stays`)
             break
           }
-          yield* tokens.markNeedsReauth(connection, reason)
+          // The grant read above, not one stored since (a new authorization).
+          const marked = yield* tokens.markNeedsReauth(
+            connection,
+            reason,
+            Option.isSome(current) ? current.value.version : undefined
+          )
+          if (!marked) {
+            notes.push(`deauthorization notice (${reason}) met no grant to pause`)
+            break
+          }
           alerts.push({
             code: "needs_reauth",
             connection,

@@ -354,6 +354,11 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
           idempotencyKey: p.key
         })
       )
+      // The grant this write goes out with: a refusal pauses that grant, not one stored meanwhile.
+      const grant = yield* tokens.get(connection).pipe(
+        Effect.map(Option.map((g) => g.version)),
+        Effect.orElseSucceed(() => Option.none<number>())
+      )
       const sent = yield* EngineClock.real(push.push(updates)).pipe(
         Effect.catchAllDefect((defect) =>
           Effect.fail(
@@ -424,7 +429,7 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
         lane.lastWriteAt = Number.NEGATIVE_INFINITY
         lane.dirty = true
       }
-      for (const [p, error] of failed) yield* onFailure(lane, entry, p.claim, error)
+      for (const [p, error] of failed) yield* onFailure(lane, entry, p.claim, error, Option.getOrUndefined(grant))
       return "wrote" as const
     })
 
@@ -432,7 +437,8 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
     lane: Lane,
     entry: ConnectionEntry,
     claim: Outbox.StockPushClaim,
-    error: ConnectorError.ConnectorError
+    error: ConnectorError.ConnectorError,
+    grantVersion?: number | undefined
   ) =>
     Effect.gen(function* () {
       const connection = entry.id
@@ -473,9 +479,14 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
         case "Pause": {
           // Only a refusal from the platform marks the grant; the engine's own "still waiting"
           // answer must not (the seller may have authorized again since it was given).
-          if (error.code !== awaitingReauthorization) {
-            yield* tokens.markNeedsReauth(connection, error.message).pipe(Effect.ignore)
-          }
+          // A refusal met with a grant replaced meanwhile pauses nothing: the write goes again at once
+          // with the new grant.
+          const paused =
+            error.code === awaitingReauthorization ||
+            (yield* tokens
+              .markNeedsReauth(connection, error.message, grantVersion)
+              .pipe(Effect.orElseSucceed(() => true)))
+          if (!paused) return yield* outbox.fail(claim, failure(now))
           yield* alerts.raise({
             code: "needs_reauth",
             connection,

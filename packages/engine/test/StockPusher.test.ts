@@ -8,10 +8,10 @@
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { MemorySandbox } from "@tkbridge/connector-memory/sandbox"
-import { DeadLetter, Outbox } from "@tkbridge/core"
+import { MemoryFakeChannel, MemorySandbox } from "@tkbridge/connector-memory/sandbox"
+import { DeadLetter, Outbox, TokenStore } from "@tkbridge/core"
 import { StockChannelState, StockPusher } from "@tkbridge/engine"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { authorize, memoryConnection, stockEngine } from "./support/Engine.ts"
 import { roots } from "./support/Roots.ts"
 import { durableRoot, settled } from "./support/StockHarness.ts"
@@ -186,6 +186,35 @@ for (const root of roots) {
           expect(sandbox.stockWrites("A").map((w) => w.quantity)).toEqual([4])
         }).pipe(Effect.scoped),
       120_000
+    )
+
+    it.live(
+      "a refusal met with the grant the seller replaced while the write was in flight pauses nothing",
+      () =>
+        Effect.gen(function* () {
+          const sandbox = yield* MemorySandbox.scoped({ rateLimit: false })
+          sandbox.seedItems([{ sku: "A", stock: 0 }])
+          const engine = stockEngine({ root: root.layer(), connections: [memoryConnection("mem", sandbox)] })
+          yield* Effect.gen(function* () {
+            yield* authorize([["mem", sandbox]])
+            const tokens = yield* TokenStore.TokenStore
+            // The platform takes its time, then refuses the grant the write went out with …
+            sandbox.server.fault("inventory.set", {
+              latencyMs: 500,
+              status: 401,
+              body: { error: { code: "token_revoked", message: "The seller removed the app." } },
+              times: 1
+            })
+            yield* publish("mem", "A", 7)
+            yield* eventually(Effect.sync(() => sandbox.server.requestsTo("inventory.set").length > 0))
+            // … while the seller authorizes again.
+            yield* tokens.save("mem", MemoryFakeChannel.tokenSetOf(sandbox))
+            yield* eventually(Effect.sync(() => sandbox.stock("A") === 7))
+            expect(Option.getOrThrow(yield* tokens.get("mem")).needsReauth).toBe(false)
+            expect(sandbox.server.requestsTo("inventory.set").map((r) => r.status)).toEqual([401, 200])
+          }).pipe(Effect.provide(engine))
+        }).pipe(Effect.scoped),
+      60_000
     )
 
     it.live(

@@ -151,11 +151,18 @@ export const make: Effect.Effect<TokenStore.TokenStoreShape, never, SqlClient.Sq
         })
       }).pipe(storeErrors("tokens.rotate"))
 
-    const markNeedsReauth: TokenStore.TokenStoreShape["markNeedsReauth"] = (connection, reason) =>
+    const markNeedsReauth: TokenStore.TokenStoreShape["markNeedsReauth"] = (connection, reason, version) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        yield* sql`UPDATE tkb_tokens SET needs_reauth = 1, reauth_reason = ${safeText(reason.slice(0, 1000))}, updated_at = ${now}
-          WHERE connection = ${connection} AND access_token <> ''`
+        const rows = yield* sql<{ version: number }>`UPDATE tkb_tokens
+          SET needs_reauth = 1, reauth_reason = ${safeText(reason.slice(0, 1000))}, updated_at = ${now}
+          WHERE ${sql.and([
+            sql`connection = ${connection}`,
+            sql`access_token <> ''`,
+            ...(version !== undefined ? [sql`version = ${version}`] : [])
+          ])}
+          RETURNING version`
+        return rows.length > 0
       }).pipe(storeErrors("tokens.markNeedsReauth"))
 
     const expiring: TokenStore.TokenStoreShape["expiring"] = (input) =>

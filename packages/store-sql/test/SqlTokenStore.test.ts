@@ -103,6 +103,14 @@ for (const dialect of dialects) {
         const again = yield* tokens.save(connection, grant("A9", "R9", 9))
         expect(again).toMatchObject({ version: 2, needsReauth: false })
         expect((yield* tokens.needingReauth).map((n) => n.connection)).not.toContain(connection)
+        // A refusal met with the first grant does not mark the one stored since.
+        expect(yield* tokens.markNeedsReauth(connection, "refused with grant 1", 1)).toBe(false)
+        expect(Option.getOrThrow(yield* tokens.get(connection)).needsReauth).toBe(false)
+        expect(yield* tokens.markNeedsReauth(connection, "refused with grant 2", 2)).toBe(true)
+        expect(Option.getOrThrow(yield* tokens.get(connection))).toMatchObject({
+          needsReauth: true,
+          reauthReason: "refused with grant 2"
+        })
       })
     )
 
