@@ -8,10 +8,10 @@ import { MemoryConnector } from "@tkbridge/connector-memory"
 import { MemoryFakeChannel, MemorySandbox } from "@tkbridge/connector-memory/sandbox"
 import { TikTokShopConfig, TikTokShopConnector } from "@tkbridge/connector-tiktok-shop"
 import { TikTokShopSandbox } from "@tkbridge/connector-tiktok-shop/sandbox"
-import { DeadLetter, Ledger, TokenStore } from "@tkbridge/core"
-import { Engine, EngineFlows } from "@tkbridge/engine"
+import { DeadLetter, Ledger } from "@tkbridge/core"
+import { EngineFlows } from "@tkbridge/engine"
 import { Duration, Effect, Schema } from "effect"
-import { connection, EdgeUrl, engineWithEdge, eventually } from "./support/EngineHarness.ts"
+import { connection, engineWithEdge, eventually, startEngine } from "./support/EngineHarness.ts"
 import { roots } from "./support/Roots.ts"
 
 const decodeMemory = Schema.decodeUnknownSync(MemoryConnector.manifest.config)
@@ -47,18 +47,17 @@ for (const root of roots) {
             tuning: { inboxSweep: "1 hour" }
           })
           yield* Effect.gen(function* () {
-            const engine = yield* Engine.Engine
-            const tokens = yield* TokenStore.TokenStore
             const ledger = yield* Ledger.Ledger
             const letters = yield* DeadLetter.DeadLetters
-            const { url } = yield* EdgeUrl
-            yield* tokens.save("tiktok", tiktok.issueTokenSet())
-            yield* tokens.save("erp", MemoryFakeChannel.tokenSetOf(erp))
-            yield* engine.importCatalog("erp")
-            yield* engine.importCatalog("tiktok")
-            yield* engine.start
-            yield* eventually(Effect.sync(() => tiktok.stock("MUG") === 30))
-            tiktok.subscribe(`${url}/webhooks/tiktok`)
+            yield* startEngine({
+              grants: [
+                ["tiktok", tiktok.issueTokenSet()],
+                ["erp", MemoryFakeChannel.tokenSetOf(erp)]
+              ],
+              imports: ["erp", "tiktok"],
+              published: () => tiktok.stock("MUG") === 30,
+              subscribe: (url) => tiktok.subscribe(`${url}/webhooks/tiktok`)
+            })
 
             // Longer than the engine waits inline for a fetch: the connection's inbox waits as a whole.
             tiktok.fault("orders.detail", { retryAfterSeconds: 2, times: 1 })

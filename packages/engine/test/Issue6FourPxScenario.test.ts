@@ -17,10 +17,10 @@ import { MemoryConnector } from "@tkbridge/connector-memory"
 import { MemoryFakeChannel, MemorySandbox } from "@tkbridge/connector-memory/sandbox"
 import { TikTokShopConfig, TikTokShopConnector } from "@tkbridge/connector-tiktok-shop"
 import { TikTokShopSandbox } from "@tkbridge/connector-tiktok-shop/sandbox"
-import { DeadLetter, Ledger, TokenStore } from "@tkbridge/core"
-import { Engine, EngineFlows, FulfilmentWorkflow } from "@tkbridge/engine"
+import { DeadLetter, Ledger } from "@tkbridge/core"
+import { EngineFlows, FulfilmentWorkflow } from "@tkbridge/engine"
 import { Duration, Effect, Option, Schema } from "effect"
-import { connection, EdgeUrl, engineWithEdge, eventually } from "./support/EngineHarness.ts"
+import { connection, engineWithEdge, eventually, startEngine } from "./support/EngineHarness.ts"
 import { roots } from "./support/Roots.ts"
 
 const decodeMemory = Schema.decodeUnknownSync(MemoryConnector.manifest.config)
@@ -72,18 +72,17 @@ for (const root of roots) {
             stepRetry: { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 1_000 }
           })
           yield* Effect.gen(function* () {
-            const engine = yield* Engine.Engine
-            const tokens = yield* TokenStore.TokenStore
             const letters = yield* DeadLetter.DeadLetters
             const ledger = yield* Ledger.Ledger
-            const { url } = yield* EdgeUrl
-            yield* tokens.save("tiktok", tiktok.issueTokenSet())
-            yield* tokens.save("erp", MemoryFakeChannel.tokenSetOf(erp))
-            yield* engine.importCatalog("erp")
-            yield* engine.importCatalog("tiktok")
-            yield* engine.start
-            yield* eventually(Effect.sync(() => skus.every((s) => tiktok.stock(s) === 10_000)))
-            tiktok.subscribe(`${url}/webhooks/tiktok`)
+            const engine = yield* startEngine({
+              grants: [
+                ["tiktok", tiktok.issueTokenSet()],
+                ["erp", MemoryFakeChannel.tokenSetOf(erp)]
+              ],
+              imports: ["erp", "tiktok"],
+              published: () => skus.every((s) => tiktok.stock(s) === 10_000),
+              subscribe: (url) => tiktok.subscribe(`${url}/webhooks/tiktok`)
+            })
 
             // One call in ten fails on each side, every way a transient failure shows.
             const p = faultShare

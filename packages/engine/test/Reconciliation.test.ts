@@ -7,10 +7,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { MemoryConnector } from "@tkbridge/connector-memory"
 import { MemoryFakeChannel, MemorySandbox } from "@tkbridge/connector-memory/sandbox"
-import { Ledger, Order, TokenStore } from "@tkbridge/core"
-import { Engine, EngineFlows, PolledEvents } from "@tkbridge/engine"
+import { Ledger, Order } from "@tkbridge/core"
+import type { Engine } from "@tkbridge/engine"
+import { EngineFlows, PolledEvents } from "@tkbridge/engine"
 import { Duration, Effect, Schema } from "effect"
-import { connection, EdgeUrl, engineWithEdge, eventually } from "./support/EngineHarness.ts"
+import { connection, engineWithEdge, eventually, startEngine } from "./support/EngineHarness.ts"
 import { roots } from "./support/Roots.ts"
 
 const decode = Schema.decodeUnknownSync(MemoryConnector.manifest.config)
@@ -53,16 +54,15 @@ for (const root of roots) {
             flows
           })
           yield* Effect.gen(function* () {
-            const engine = yield* Engine.Engine
-            const tokens = yield* TokenStore.TokenStore
-            const { url } = yield* EdgeUrl
-            yield* tokens.save("shop", MemoryFakeChannel.tokenSetOf(shop))
-            yield* tokens.save("erp", MemoryFakeChannel.tokenSetOf(erp))
-            yield* engine.importCatalog("erp")
-            yield* engine.importCatalog("shop")
-            yield* engine.start
-            yield* eventually(Effect.sync(() => shop.stock("MUG") === 50))
-            shop.subscribe(`${url}/webhooks/shop`)
+            const engine = yield* startEngine({
+              grants: [
+                ["shop", MemoryFakeChannel.tokenSetOf(shop)],
+                ["erp", MemoryFakeChannel.tokenSetOf(erp)]
+              ],
+              imports: ["erp", "shop"],
+              published: () => shop.stock("MUG") === 50,
+              subscribe: (url) => shop.subscribe(`${url}/webhooks/shop`)
+            })
 
             const byWebhook = Array.from({ length: 5 }, () => shop.placeOrder({ lines: [{ sku: "MUG", quantity: 1 }] }))
             for (const id of byWebhook) yield* eventually(reserved(id, "held"))

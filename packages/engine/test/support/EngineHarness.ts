@@ -6,8 +6,8 @@
 import * as Http from "node:http"
 import { HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import type { Connector } from "@tkbridge/core"
-import { WebhookEdge } from "@tkbridge/core"
+import type { AccessToken, Connector } from "@tkbridge/core"
+import { TokenStore, WebhookEdge } from "@tkbridge/core"
 import type {
   ConnectionRegistry,
   EngineClock,
@@ -93,3 +93,26 @@ export const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, intervalMs
   Effect.gen(function* () {
     while (!(yield* check)) yield* Effect.sleep(`${intervalMs} millis`)
   })
+
+/**
+ * The usual start of a scenario: stores each connection's grant, imports the catalogues in order
+ * (the items source first), starts the engine, waits until the channel shows the pool's stock
+ * (`published`), then points the channel's webhooks at the edge.
+ */
+export const startEngine = (options: {
+  readonly grants: ReadonlyArray<readonly [string, AccessToken.TokenSet]>
+  readonly imports: ReadonlyArray<string>
+  readonly published: () => boolean
+  readonly subscribe: (url: string) => void
+}): Effect.Effect<Engine.EngineShape, never, Engine.Engine | TokenStore.TokenStore | EdgeUrl> =>
+  Effect.gen(function* () {
+    const engine = yield* Engine.Engine
+    const tokens = yield* TokenStore.TokenStore
+    const { url } = yield* EdgeUrl
+    for (const [connection, grant] of options.grants) yield* tokens.save(connection, grant)
+    for (const connection of options.imports) yield* engine.importCatalog(connection)
+    yield* engine.start
+    yield* eventually(Effect.sync(options.published))
+    options.subscribe(url)
+    return engine
+  }).pipe(Effect.orDie)
