@@ -480,13 +480,15 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
           // Only a refusal from the platform marks the grant; the engine's own "still waiting"
           // answer must not (the seller may have authorized again since it was given).
           // A refusal met with a grant replaced meanwhile pauses nothing: the write goes again at once
-          // with the new grant.
-          const paused =
-            error.code === awaitingReauthorization ||
-            (yield* tokens
+          // with the new grant. Without a stored grant (an API key) there is nothing to mark, and the
+          // write waits like any paused one rather than going again at once.
+          const replaced =
+            error.code !== awaitingReauthorization &&
+            !(yield* tokens
               .markNeedsReauth(connection, error.message, grantVersion)
-              .pipe(Effect.orElseSucceed(() => true)))
-          if (!paused) return yield* outbox.fail(claim, failure(now))
+              .pipe(Effect.orElseSucceed(() => true))) &&
+            grantVersion !== undefined
+          if (replaced) return yield* outbox.fail(claim, failure(now))
           yield* alerts.raise({
             code: "needs_reauth",
             connection,
