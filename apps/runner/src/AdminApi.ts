@@ -7,7 +7,7 @@
  * file's owner only (mode 0600) and removed at shutdown. A CLI on the same machine that can read the
  * store's folder can therefore reach it; nobody else can. Every body is decoded with a schema on both
  * sides, and the endpoint only does what the CLI could do itself with the file: replay and discard
- * dead letters. Going through the runner means the engine that owns the file writes the change and
+ * dead letters, and resume a connection the seller authorized again (`tkbridge auth`). Going through the runner means the engine that owns the file writes the change and
  * wakes its workers at once.
  *
  * @since 0.1.0
@@ -46,6 +46,10 @@ export const DiscardOutcome = Schema.Struct({
   id: Schema.Int,
   outcome: Schema.Literal("discarded", "already_discarded", "replayed", "not_found")
 })
+/** `POST /connections/resume`: the seller authorized the connection again. */
+export const ResumeRequest = Schema.Struct({ connection: Schema.NonEmptyTrimmedString })
+/** What resuming a connection did. */
+export const ResumeAnswer = Schema.Struct({ connection: Schema.String, stock: Schema.Int })
 const ReplayAnswer = Schema.Struct({ outcomes: Schema.Array(ReplayOutcome) })
 const DiscardAnswer = Schema.Struct({ outcomes: Schema.Array(DiscardOutcome) })
 
@@ -56,6 +60,8 @@ export interface Handlers {
     ids: ReadonlyArray<number>,
     reason: string
   ) => Effect.Effect<ReadonlyArray<DeadLetter.DiscardOutcome>, unknown>
+  /** Sends a re-authorized connection's held work now; answers how many listings were due. */
+  readonly resume: (connection: string) => Effect.Effect<{ readonly stock: number }, unknown>
 }
 
 /** The endpoint could not be reached or refused the call. */
@@ -119,6 +125,11 @@ export const serve = (storeFile: string, handlers: Handlers): Effect.Effect<stri
           if (req.url === "/dlq/discard") {
             const input = Schema.decodeUnknownSync(DiscardRequest)(body)
             return answer(res, 200, { outcomes: await run(handlers.discard(input.ids, input.reason)) })
+          }
+          if (req.url === "/connections/resume") {
+            const input = Schema.decodeUnknownSync(ResumeRequest)(body)
+            const done = await run(handlers.resume(input.connection))
+            return answer(res, 200, { connection: input.connection, stock: done.stock })
           }
           return answer(res, 404, { error: "not found" })
         })
@@ -196,6 +207,10 @@ const call = <A, I>(storeFile: string, path: string, body: unknown, schema: Sche
 /** Replays dead letters through the runner that owns `storeFile`. */
 export const replay = (storeFile: string, ids: ReadonlyArray<number>) =>
   Effect.map(call(storeFile, "/dlq/replay", { ids }, ReplayAnswer), (a) => a.outcomes)
+
+/** Tells the runner that owns `storeFile` a connection was authorized again, so its held work goes now. */
+export const resume = (storeFile: string, connection: string) =>
+  call(storeFile, "/connections/resume", { connection }, ResumeAnswer)
 
 /** Discards dead letters through the runner that owns `storeFile`. */
 export const discard = (storeFile: string, ids: ReadonlyArray<number>, reason: string) =>

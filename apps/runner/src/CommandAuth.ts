@@ -10,13 +10,17 @@
  * @since 0.1.0
  */
 import * as Crypto from "node:crypto"
+import * as Fs from "node:fs"
 import { Args, Command, Options } from "@effect/cli"
 import { FetchHttpClient } from "@effect/platform"
 import { AccessToken, Connector, ConnectorError } from "@tkbridge/core"
 import { Duration, Effect, Option } from "effect"
+import * as AdminApi from "./AdminApi.ts"
 import { CliFailure, configFile, configOption, jsonOption, loadConfig, withOutput } from "./CliCommon.ts"
+import type { LoadedConfig } from "./ConfigLoader.ts"
 import * as Doctor from "./Doctor.ts"
 import * as OAuthCallback from "./OAuthCallback.ts"
+import * as OpsStore from "./OpsStore.ts"
 import { emit, info, mark, Output } from "./Output.ts"
 import * as StoreWiring from "./StoreWiring.ts"
 
@@ -27,6 +31,25 @@ const notYetAuthorized: AccessToken.TokenProvider = {
   current: Effect.fail(new ConnectorError.AuthRevoked({ message: "not authorized yet" })),
   refresh: () => Effect.fail(new ConnectorError.AuthRevoked({ message: "not authorized yet" }))
 }
+
+/**
+ * A runner that owns the embedded store holds the connection's work until it is told: what waited
+ * for the new grant goes now instead of after its wait (up to a minute).
+ */
+const tellRunner = (loaded: LoadedConfig, connection: string) =>
+  Effect.gen(function* () {
+    const where = OpsStore.location(loaded)
+    if (where?.dialect !== "sqlite" || !Fs.existsSync(AdminApi.endpointFile(where.filename))) return
+    yield* AdminApi.resume(where.filename, connection).pipe(
+      Effect.matchEffect({
+        onSuccess: (done) =>
+          info(
+            `the running tkbridge resumed ${connection}: held orders go now${done.stock > 0 ? `, ${done.stock} stock update${done.stock === 1 ? "" : "s"} due` : ""}`
+          ),
+        onFailure: (e) => info(`${e.message}; it picks the new grant up within a minute`)
+      })
+    )
+  })
 
 /** `tkbridge auth <connection>`. */
 export const command = Command.make(
@@ -130,6 +153,7 @@ export const command = Command.make(
           yield* info("the grant is missing scopes the flows need: fix the app's scopes and run `tkbridge auth` again")
           return yield* new CliFailure({ message: scopeCheck.message, exitCode: 1, printed: true })
         }
+        yield* tellRunner(loaded, connection)
       }).pipe(Effect.scoped)
     )
 ).pipe(Command.withDescription("authorize a shop (OAuth with a local callback)"))

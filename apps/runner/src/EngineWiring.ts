@@ -250,7 +250,8 @@ export const start = (
       const letters = Context.get(context, DeadLetter.DeadLetters)
       yield* AdminApi.serve(where.filename, {
         replay: (ids) => engine.replayLetters(ids),
-        discard: (ids, reason) => Effect.forEach(ids, (id) => letters.discard(id, reason))
+        discard: (ids, reason) => Effect.forEach(ids, (id) => letters.discard(id, reason)),
+        resume: (connection) => engine.resumeConnection(connection)
       })
     }
 

@@ -78,7 +78,7 @@ const authorize = async (dir: string, connection: string) => {
 }
 
 describe("tkbridge against the memory sandbox", () => {
-  it("init → edit → auth → run → doctor passes; a narrower grant fails auth and doctor with the missing scope", async () => {
+  it("init → edit → auth → run → doctor passes; auth beside the running runner resumes it; a narrower grant fails auth and doctor with the missing scope", async () => {
     const dir = tempDir()
     expect((await tkbridge(dir, ["init"])).code).toBe(0)
     const file = Path.join(dir, "tkbridge.yaml")
@@ -125,6 +125,11 @@ describe("tkbridge against the memory sandbox", () => {
       expect(of("webhook", "shop")).toMatchObject({ status: "pass" })
       // The connector asks for every scope it knows; the flows use fewer, so the grant is over-scoped.
       expect(of("scopes", "shop")).toMatchObject({ status: "warn", message: expect.stringContaining("over-scoped") })
+
+      // Authorizing again beside the running runner tells it, so the shop's held work goes now.
+      const again = await authorize(dir, "shop")
+      expect(again.code, again.output).toBe(0)
+      expect(again.output).toContain("the running tkbridge resumed shop")
 
       Fs.writeFileSync(file, config(narrow.server.url))
       const reauth = await authorize(dir, "shop")

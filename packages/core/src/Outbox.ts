@@ -126,6 +126,11 @@ export interface StockOutboxShape {
   readonly backlog: (connection?: string) => Effect.Effect<number, StoreError>
   /** The earliest instant a connection has a push due (for the pusher's timer). */
   readonly nextDue: (connection: string) => Effect.Effect<Option.Option<Date>, StoreError>
+  /**
+   * Ends the back-off of a connection's unpushed listings, so they are due now (the seller authorized
+   * again: what waited for it need not wait out its back-off). Answers how many.
+   */
+  readonly expedite: (connection: string) => Effect.Effect<number, StoreError>
 }
 
 /**

@@ -11,7 +11,9 @@
  * - `replayDeadLetters(filter)` / `replayLetters(ids)` — sends dead letters back through the path
  *   they failed on and wakes the worker that owns it;
  * - `importCatalog(connection)` — `catalog.pull` → pairing → listings, with progress;
- * - `reconcileNow(connection?)` — polls now instead of at the next tick.
+ * - `reconcileNow(connection?)` — polls now instead of at the next tick;
+ * - `resumeConnection(connection)` — after a re-authorization: held inbox entries and stock writes go
+ *   now instead of after their wait.
  *
  * @since 0.1.0
  */
@@ -183,6 +185,11 @@ export interface EngineShape {
   ) => Effect.Effect<ImportReport, EngineFailure>
   /** Polls orders, after-sales and stock sources now (one connection, or every one). */
   readonly reconcileNow: (connection?: string) => Effect.Effect<ReconcileReport, EngineFailure>
+  /**
+   * Resumes a connection's held work now — after the seller authorized it again: ends its inbox's
+   * wait and the back-off of its unpushed stock, and wakes both. Answers how many listings were due.
+   */
+  readonly resumeConnection: (connection: string) => Effect.Effect<{ readonly stock: number }, EngineFailure>
 }
 
 /** The engine service. */
@@ -244,6 +251,7 @@ const makeEngine = Effect.gen(function* () {
   const publisher = yield* StockPublisher.StockPublisher
   const lanes = yield* StockPusher.StockLanes
   const starter = yield* WorkflowStarter.WorkflowStarter
+  const work = yield* InboxProcessor.InboxWork
   const clock = yield* EngineClock.EngineClock
   const flows = yield* EngineFlows.CurrentFlows
   const context = yield* Effect.context<EngineSchedules.Requirements>()
@@ -384,6 +392,16 @@ const makeEngine = Effect.gen(function* () {
       Effect.provide(context)
     )
 
+  const resumeConnection: EngineShape["resumeConnection"] = (connection) =>
+    Effect.gen(function* () {
+      yield* registry.get(connection)
+      const stock = yield* outbox.expedite(connection)
+      yield* lanes.kick(connection)
+      yield* work.resume(connection)
+      yield* starter.kick(connection)
+      return { stock }
+    }).pipe(Effect.mapError(failure("resumeConnection", connection)), Effect.withClock(clock.clock))
+
   return {
     start,
     stop,
@@ -392,7 +410,8 @@ const makeEngine = Effect.gen(function* () {
     replayDeadLetters,
     replayLetters,
     importCatalog,
-    reconcileNow
+    reconcileNow,
+    resumeConnection
   } satisfies EngineShape
 })
 

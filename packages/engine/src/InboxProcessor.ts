@@ -63,6 +63,8 @@ export interface InboxWorkShape {
   readonly process: (connection: string, id: number) => Effect.Effect<ProcessResult>
   /** Applies every due pending entry of the connection, oldest first; answers how many were looked at. */
   readonly drain: (connection: string) => Effect.Effect<number>
+  /** Ends the connection's wait (the seller authorized again) and asks its processor to drain. */
+  readonly resume: (connection: string) => Effect.Effect<void>
 }
 
 /** The inbox work of this process (call it through the entity to keep one entry at a time per connection). */
@@ -85,6 +87,10 @@ type Requirements =
   | Outbox.OutboundJobs
   | WorkflowStarter
   | EngineLifecycle
+  | Sharding.Sharding
+
+// Through the entity, so the connection's entries are still applied one at a time.
+const requestDrain = (connection: string) => drain(connection)
 
 const makeWork: Effect.Effect<InboxWorkShape, never, Requirements | Scope.Scope> = Effect.gen(function* () {
   const inbox = yield* Inbox.Inbox
@@ -117,7 +123,11 @@ const makeWork: Effect.Effect<InboxWorkShape, never, Requirements | Scope.Scope>
   // the time to the next sweep. A later wait replaces it.
   const wakes = yield* FiberMap.make<string>()
   const wakeAt = (connection: string, until: number, now: number) =>
-    FiberMap.run(wakes, connection, Effect.zipRight(Effect.sleep(Duration.millis(until - now)), drain(connection)))
+    FiberMap.run(
+      wakes,
+      connection,
+      Effect.zipRight(Effect.sleep(Duration.millis(until - now)), requestDrain(connection))
+    )
 
   const retryLater = (entry: Inbox.InboxEntry, message: string, counts: boolean, retryAt?: Date, error?: unknown) =>
     Effect.gen(function* () {
@@ -257,7 +267,14 @@ const makeWork: Effect.Effect<InboxWorkShape, never, Requirements | Scope.Scope>
       }
     }).pipe(Effect.withClock(clock.clock), Effect.provide(context))
 
-  return { process, drain }
+  const resume: InboxWorkShape["resume"] = (connection) =>
+    Effect.gen(function* () {
+      blocked.delete(connection)
+      yield* FiberMap.remove(wakes, connection)
+      yield* requestDrain(connection)
+    }).pipe(Effect.provide(context))
+
+  return { process, drain, resume }
 })
 
 /** The inbox work as a layer. */

@@ -1,15 +1,17 @@
 /**
  * A connection's inbox that waits for a stated time (TikTok answers an order fetch with 429 and
  * `Retry-After`) resumes when the wait ends, not at the next sweep: the sweep here runs once an hour,
- * so the order is only reserved in time if the processor wakes itself. Both composition roots.
+ * so the order is only reserved in time if the processor wakes itself. Work held for a
+ * re-authorization goes as soon as the runner is told the seller authorized again
+ * (`resumeConnection`), not after its hour-long wait. Both composition roots.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { MemoryConnector } from "@tkbridge/connector-memory"
 import { MemoryFakeChannel, MemorySandbox } from "@tkbridge/connector-memory/sandbox"
 import { TikTokShopConfig, TikTokShopConnector } from "@tkbridge/connector-tiktok-shop"
 import { TikTokShopSandbox } from "@tkbridge/connector-tiktok-shop/sandbox"
-import { DeadLetter, Ledger } from "@tkbridge/core"
-import { EngineFlows } from "@tkbridge/engine"
+import { DeadLetter, Ledger, Outbox, TokenStore } from "@tkbridge/core"
+import { EngineFlows, RetryPolicy } from "@tkbridge/engine"
 import { Duration, Effect, Schema } from "effect"
 import { connection, engineWithEdge, eventually, startEngine } from "./support/EngineHarness.ts"
 import { roots } from "./support/Roots.ts"
@@ -72,6 +74,66 @@ for (const root of roots) {
             const answered = fetches.find((r) => r.status === 200)!
             expect(answered.at - refused.at).toBeGreaterThanOrEqual(2_000)
             expect(yield* letters.count({ connection: "tiktok" })).toBe(0)
+          }).pipe(Effect.provide(layer))
+        }).pipe(Effect.scoped),
+      60_000
+    )
+
+    it.live(
+      "after the seller authorizes again, resumeConnection sends the held order and stock at once",
+      () =>
+        Effect.gen(function* () {
+          const tiktok = yield* TikTokShopSandbox.scoped({ shops: [{ name: "UK" }] })
+          const erp = yield* MemorySandbox.scoped({ name: "erp", rateLimit: false })
+          erp.seedItems([{ sku: "MUG", title: "Mug", stock: 30 }])
+          tiktok.addProduct({ title: "Mug", skus: [{ sellerSku: "MUG", stock: 0 }] })
+          const layer = engineWithEdge({
+            root: root.layer(),
+            connections: [
+              connection("tiktok", TikTokShopConnector.connector, decodeTikTok(tiktok.connectorConfig())),
+              connection("erp", MemoryConnector.connector, decodeMemory(erp.connectorConfig()))
+            ],
+            flows,
+            // Held work would otherwise be tried again only after an hour.
+            tuning: { inboxSweep: "1 hour", pausedRetry: "1 hour", outboxSweep: "1 hour" },
+            push: { retry: { ...RetryPolicy.defaults, maxDelayMs: 3_600_000 } }
+          })
+          yield* Effect.gen(function* () {
+            const ledger = yield* Ledger.Ledger
+            const tokens = yield* TokenStore.TokenStore
+            const outbox = yield* Outbox.StockOutbox
+            const engine = yield* startEngine({
+              grants: [
+                ["tiktok", tiktok.issueTokenSet()],
+                ["erp", MemoryFakeChannel.tokenSetOf(erp)]
+              ],
+              imports: ["erp", "tiktok"],
+              published: () => tiktok.stock("MUG") === 30,
+              subscribe: (url) => tiktok.subscribe(`${url}/webhooks/tiktok`)
+            })
+            tiktok.deauthorize()
+            yield* eventually(Effect.map(engine.status, (s) => s.needsReauth.some((r) => r.connection === "tiktok")))
+            const order = tiktok.placeOrder({ lines: [{ sku: "MUG", qty: 2 }] })
+            erp.setStock("MUG", 25)
+            yield* eventually(
+              Effect.map(
+                engine.status,
+                (s) => (s.connections.find((c) => c.connection === "tiktok")?.inbox.pending ?? 0) > 0
+              )
+            )
+            yield* eventually(Effect.map(outbox.backlog("tiktok"), (n) => n > 0))
+            yield* Effect.sleep("500 millis")
+            // TikTok took the order's 2 off itself; nothing of ours went out.
+            expect(tiktok.stock("MUG")).toBe(28)
+            expect(yield* ledger.reservations("tiktok", order)).toEqual([])
+
+            yield* tokens.save("tiktok", tiktok.issueTokenSet())
+            const resumed = yield* engine.resumeConnection("tiktok")
+            expect(resumed.stock).toBeGreaterThan(0)
+            yield* eventually(
+              Effect.map(ledger.reservations("tiktok", order), (rows) => rows.some((r) => r.state === "held"))
+            )
+            yield* eventually(Effect.sync(() => tiktok.stock("MUG") === 23))
           }).pipe(Effect.provide(layer))
         }).pipe(Effect.scoped),
       60_000

@@ -199,6 +199,15 @@ export const make: Effect.Effect<OutboxPort.StockOutboxShape, never, SqlClient.S
       storeErrors("outbox.backlog")
     )
 
+  const expedite: OutboxPort.StockOutboxShape["expedite"] = (connection) =>
+    sql<{ listing: string }>`UPDATE tkb_stock_outbox SET next_attempt_at = 0
+      WHERE connection = ${connection} AND status = 'pending' AND desired_version > pushed_version
+        AND next_attempt_at > 0
+      RETURNING listing`.pipe(
+      Effect.map((rows) => rows.length),
+      storeErrors("outbox.expedite")
+    )
+
   const nextDue: OutboxPort.StockOutboxShape["nextDue"] = (connection) =>
     sql<{ at: number | null }>`SELECT MIN(CASE WHEN next_attempt_at > due_at THEN next_attempt_at ELSE due_at END) AS at
       FROM tkb_stock_outbox
@@ -210,7 +219,7 @@ export const make: Effect.Effect<OutboxPort.StockOutboxShape, never, SqlClient.S
       storeErrors("outbox.nextDue")
     )
 
-  return { setDesired, claimDue, markPushed, fail, deadLetter, get, backlog, nextDue }
+  return { setDesired, claimDue, markPushed, fail, deadLetter, get, backlog, nextDue, expedite }
 })
 
 /** The stock-push outbox as a layer over the current `SqlClient`. */
