@@ -178,6 +178,32 @@ for (const dialect of dialects) {
         })
     )
 
+    it.effect("expedite ends the back-off of a connection's unpushed listings only", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(0)
+        const outbox = yield* Outbox.StockOutbox
+        const connection = unique("shop")
+        const other = unique("shop")
+        for (const c of [connection, other]) {
+          yield* outbox.setDesired({ connection: c, listing: "A", quantity: 3 })
+          const [claim] = yield* outbox.claimDue({ connection: c, limit: 1, leaseMs: 10_000 })
+          yield* outbox.fail(claim!, {
+            message: "needs re-authorization",
+            error: new ConnectorError.AuthRevoked({ message: "token revoked", connection: c }),
+            retryAt: new Date(3_600_000)
+          })
+        }
+        // The lease of the failed claim is over; only the back-off holds the rows.
+        yield* TestClock.setTime(20_000)
+        expect(yield* outbox.claimDue({ connection, limit: 1, leaseMs: 10_000 })).toEqual([])
+        expect(yield* outbox.expedite(connection)).toBe(1)
+        const [due] = yield* outbox.claimDue({ connection, limit: 1, leaseMs: 10_000 })
+        expect(due).toMatchObject({ listing: "A", quantity: 3, attempts: 1 })
+        expect(yield* outbox.claimDue({ connection: other, limit: 1, leaseMs: 10_000 })).toEqual([])
+        expect(yield* outbox.expedite(connection)).toBe(0)
+      })
+    )
+
     it.effect("concurrent upserts converge to the value of the latest version", () =>
       Effect.gen(function* () {
         const outbox = yield* Outbox.StockOutbox
