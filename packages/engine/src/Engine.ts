@@ -251,7 +251,6 @@ const makeEngine = Effect.gen(function* () {
   const publisher = yield* StockPublisher.StockPublisher
   const lanes = yield* StockPusher.StockLanes
   const starter = yield* WorkflowStarter.WorkflowStarter
-  const work = yield* InboxProcessor.InboxWork
   const clock = yield* EngineClock.EngineClock
   const flows = yield* EngineFlows.CurrentFlows
   const context = yield* Effect.context<EngineSchedules.Requirements>()
@@ -397,10 +396,14 @@ const makeEngine = Effect.gen(function* () {
       yield* registry.get(connection)
       const stock = yield* outbox.expedite(connection)
       yield* lanes.kick(connection)
-      yield* work.resume(connection)
+      yield* InboxProcessor.resume(connection)
       yield* starter.kick(connection)
       return { stock }
-    }).pipe(Effect.mapError(failure("resumeConnection", connection)), Effect.withClock(clock.clock))
+    }).pipe(
+      Effect.mapError(failure("resumeConnection", connection)),
+      Effect.withClock(clock.clock),
+      Effect.provide(context)
+    )
 
   return {
     start,

@@ -55,6 +55,10 @@ export const InboxProcessorEntity = Entity.make("InboxProcessor", [
   Rpc.make("Drain", {
     payload: { connection: Schema.String },
     success: Schema.Number
+  }),
+  Rpc.make("Resume", {
+    payload: { connection: Schema.String },
+    success: Schema.Number
   })
 ])
 
@@ -63,8 +67,8 @@ export interface InboxWorkShape {
   readonly process: (connection: string, id: number) => Effect.Effect<ProcessResult>
   /** Applies every due pending entry of the connection, oldest first; answers how many were looked at. */
   readonly drain: (connection: string) => Effect.Effect<number>
-  /** Ends the connection's wait (the seller authorized again) and asks its processor to drain. */
-  readonly resume: (connection: string) => Effect.Effect<void>
+  /** Ends the connection's wait (the seller authorized again) and applies what is due. */
+  readonly resume: (connection: string) => Effect.Effect<number>
 }
 
 /** The inbox work of this process (call it through the entity to keep one entry at a time per connection). */
@@ -271,8 +275,8 @@ const makeWork: Effect.Effect<InboxWorkShape, never, Requirements | Scope.Scope>
     Effect.gen(function* () {
       blocked.delete(connection)
       yield* FiberMap.remove(wakes, connection)
-      yield* requestDrain(connection)
-    }).pipe(Effect.provide(context))
+      return yield* drain(connection)
+    })
 
   return { process, drain, resume }
 })
@@ -286,7 +290,8 @@ export const layer: Layer.Layer<never, never, Sharding.Sharding | InboxWork> = I
     const work = yield* InboxWork
     return {
       Process: ({ payload }) => work.process(payload.connection, payload.id),
-      Drain: ({ payload }) => work.drain(payload.connection)
+      Drain: ({ payload }) => work.drain(payload.connection),
+      Resume: ({ payload }) => work.resume(payload.connection)
     }
   }),
   { maxIdleTime: "5 minutes" }
@@ -303,3 +308,12 @@ export const drain = (connection: string): Effect.Effect<void, never, Sharding.S
   Effect.flatMap(InboxProcessorEntity.client, (client) =>
     client(connection).Drain({ connection }, { discard: true })
   ).pipe(Effect.catchAllCause((cause) => Effect.logDebug("inbox drain request not delivered", cause)))
+
+/**
+ * Ends a connection's wait on the runner that owns its processor (the seller authorized again) and
+ * has it apply what is due.
+ */
+export const resume = (connection: string): Effect.Effect<void, never, Sharding.Sharding> =>
+  Effect.flatMap(InboxProcessorEntity.client, (client) =>
+    client(connection).Resume({ connection }, { discard: true })
+  ).pipe(Effect.catchAllCause((cause) => Effect.logDebug("inbox resume request not delivered", cause)))
