@@ -11,6 +11,7 @@ import { MemoryFakeChannel, MemorySandbox } from "@tkbridge/connector-memory/san
 import { TikTokShopConfig, TikTokShopConnector } from "@tkbridge/connector-tiktok-shop"
 import { TikTokShopSandbox } from "@tkbridge/connector-tiktok-shop/sandbox"
 import { DeadLetter, Ledger, Outbox, TokenStore } from "@tkbridge/core"
+import type { Engine } from "@tkbridge/engine"
 import { EngineFlows, RetryPolicy } from "@tkbridge/engine"
 import { Duration, Effect, Schema } from "effect"
 import { connection, engineWithEdge, eventually, startEngine } from "./support/EngineHarness.ts"
@@ -29,38 +30,56 @@ const flows = new EngineFlows.EngineFlows({
   reconciliation: new EngineFlows.Reconciliation({ every: Duration.hours(1) })
 })
 
+/**
+ * A TikTok shop selling the ERP's mug (30 units), the engine over `root` with `options` and its
+ * webhook edge, started and subscribed. Runs `body` with the TikTok sandbox and the ERP.
+ */
+const scenario = <A, E, R>(
+  root: (typeof roots)[number],
+  options: Pick<Parameters<typeof engineWithEdge>[0], "tuning" | "push">,
+  body: (
+    tiktok: TikTokShopSandbox.TikTokShopSandbox,
+    erp: MemorySandbox.MemorySandbox,
+    engine: Engine.EngineShape
+  ) => Effect.Effect<A, E, R>
+) =>
+  Effect.gen(function* () {
+    const tiktok = yield* TikTokShopSandbox.scoped({ shops: [{ name: "UK" }] })
+    const erp = yield* MemorySandbox.scoped({ name: "erp", rateLimit: false })
+    erp.seedItems([{ sku: "MUG", title: "Mug", stock: 30 }])
+    tiktok.addProduct({ title: "Mug", skus: [{ sellerSku: "MUG", stock: 0 }] })
+    const layer = engineWithEdge({
+      root: root.layer(),
+      connections: [
+        connection("tiktok", TikTokShopConnector.connector, decodeTikTok(tiktok.connectorConfig())),
+        connection("erp", MemoryConnector.connector, decodeMemory(erp.connectorConfig()))
+      ],
+      flows,
+      ...options
+    })
+    return yield* Effect.gen(function* () {
+      const engine = yield* startEngine({
+        grants: [
+          ["tiktok", tiktok.issueTokenSet()],
+          ["erp", MemoryFakeChannel.tokenSetOf(erp)]
+        ],
+        imports: ["erp", "tiktok"],
+        published: () => tiktok.stock("MUG") === 30,
+        subscribe: (url) => tiktok.subscribe(`${url}/webhooks/tiktok`)
+      })
+      return yield* body(tiktok, erp, engine)
+    }).pipe(Effect.provide(layer))
+  }).pipe(Effect.scoped)
+
 for (const root of roots) {
   describe(`inbox waits, ${root.name}`, () => {
     it.live(
       "an order fetch answered 429 with Retry-After is applied once the stated wait ends",
       () =>
-        Effect.gen(function* () {
-          const tiktok = yield* TikTokShopSandbox.scoped({ shops: [{ name: "UK" }] })
-          const erp = yield* MemorySandbox.scoped({ name: "erp", rateLimit: false })
-          erp.seedItems([{ sku: "MUG", title: "Mug", stock: 30 }])
-          tiktok.addProduct({ title: "Mug", skus: [{ sellerSku: "MUG", stock: 0 }] })
-          const layer = engineWithEdge({
-            root: root.layer(),
-            connections: [
-              connection("tiktok", TikTokShopConnector.connector, decodeTikTok(tiktok.connectorConfig())),
-              connection("erp", MemoryConnector.connector, decodeMemory(erp.connectorConfig()))
-            ],
-            flows,
-            tuning: { inboxSweep: "1 hour" }
-          })
-          yield* Effect.gen(function* () {
+        scenario(root, { tuning: { inboxSweep: "1 hour" } }, (tiktok) =>
+          Effect.gen(function* () {
             const ledger = yield* Ledger.Ledger
             const letters = yield* DeadLetter.DeadLetters
-            yield* startEngine({
-              grants: [
-                ["tiktok", tiktok.issueTokenSet()],
-                ["erp", MemoryFakeChannel.tokenSetOf(erp)]
-              ],
-              imports: ["erp", "tiktok"],
-              published: () => tiktok.stock("MUG") === 30,
-              subscribe: (url) => tiktok.subscribe(`${url}/webhooks/tiktok`)
-            })
-
             // Longer than the engine waits inline for a fetch: the connection's inbox waits as a whole.
             tiktok.fault("orders.detail", { retryAfterSeconds: 2, times: 1 })
             const order = tiktok.placeOrder({ lines: [{ sku: "MUG", qty: 2 }] })
@@ -74,68 +93,51 @@ for (const root of roots) {
             const answered = fetches.find((r) => r.status === 200)!
             expect(answered.at - refused.at).toBeGreaterThanOrEqual(2_000)
             expect(yield* letters.count({ connection: "tiktok" })).toBe(0)
-          }).pipe(Effect.provide(layer))
-        }).pipe(Effect.scoped),
+          })
+        ),
       60_000
     )
 
     it.live(
       "after the seller authorizes again, resumeConnection sends the held order and stock at once",
       () =>
-        Effect.gen(function* () {
-          const tiktok = yield* TikTokShopSandbox.scoped({ shops: [{ name: "UK" }] })
-          const erp = yield* MemorySandbox.scoped({ name: "erp", rateLimit: false })
-          erp.seedItems([{ sku: "MUG", title: "Mug", stock: 30 }])
-          tiktok.addProduct({ title: "Mug", skus: [{ sellerSku: "MUG", stock: 0 }] })
-          const layer = engineWithEdge({
-            root: root.layer(),
-            connections: [
-              connection("tiktok", TikTokShopConnector.connector, decodeTikTok(tiktok.connectorConfig())),
-              connection("erp", MemoryConnector.connector, decodeMemory(erp.connectorConfig()))
-            ],
-            flows,
+        scenario(
+          root,
+          {
             // Held work would otherwise be tried again only after an hour.
             tuning: { inboxSweep: "1 hour", pausedRetry: "1 hour", outboxSweep: "1 hour" },
             push: { retry: { ...RetryPolicy.defaults, maxDelayMs: 3_600_000 } }
-          })
-          yield* Effect.gen(function* () {
-            const ledger = yield* Ledger.Ledger
-            const tokens = yield* TokenStore.TokenStore
-            const outbox = yield* Outbox.StockOutbox
-            const engine = yield* startEngine({
-              grants: [
-                ["tiktok", tiktok.issueTokenSet()],
-                ["erp", MemoryFakeChannel.tokenSetOf(erp)]
-              ],
-              imports: ["erp", "tiktok"],
-              published: () => tiktok.stock("MUG") === 30,
-              subscribe: (url) => tiktok.subscribe(`${url}/webhooks/tiktok`)
-            })
-            tiktok.deauthorize()
-            yield* eventually(Effect.map(engine.status, (s) => s.needsReauth.some((r) => r.connection === "tiktok")))
-            const order = tiktok.placeOrder({ lines: [{ sku: "MUG", qty: 2 }] })
-            erp.setStock("MUG", 25)
-            yield* eventually(
-              Effect.map(
-                engine.status,
-                (s) => (s.connections.find((c) => c.connection === "tiktok")?.inbox.pending ?? 0) > 0
+          },
+          (tiktok, erp, engine) =>
+            Effect.gen(function* () {
+              const ledger = yield* Ledger.Ledger
+              const tokens = yield* TokenStore.TokenStore
+              const outbox = yield* Outbox.StockOutbox
+              tiktok.deauthorize()
+              yield* eventually(Effect.map(engine.status, (s) => s.needsReauth.some((r) => r.connection === "tiktok")))
+              const order = tiktok.placeOrder({ lines: [{ sku: "MUG", qty: 2 }] })
+              erp.setStock("MUG", 25)
+              yield* eventually(
+                Effect.map(
+                  engine.status,
+                  (s) => (s.connections.find((c) => c.connection === "tiktok")?.inbox.pending ?? 0) > 0
+                )
               )
-            )
-            yield* eventually(Effect.map(outbox.backlog("tiktok"), (n) => n > 0))
-            yield* Effect.sleep("500 millis")
-            // TikTok took the order's 2 off itself; nothing of ours went out.
-            expect(tiktok.stock("MUG")).toBe(28)
-            expect(yield* ledger.reservations("tiktok", order)).toEqual([])
+              yield* eventually(Effect.map(outbox.backlog("tiktok"), (n) => n > 0))
+              yield* Effect.sleep("500 millis")
+              // TikTok took the order's 2 off itself; nothing of ours went out.
+              expect(tiktok.stock("MUG")).toBe(28)
+              expect(yield* ledger.reservations("tiktok", order)).toEqual([])
 
-            yield* tokens.save("tiktok", tiktok.issueTokenSet())
-            const resumed = yield* engine.resumeConnection("tiktok")
-            expect(resumed.stock).toBeGreaterThan(0)
-            yield* eventually(
-              Effect.map(ledger.reservations("tiktok", order), (rows) => rows.some((r) => r.state === "held"))
-            )
-            yield* eventually(Effect.sync(() => tiktok.stock("MUG") === 23))
-          }).pipe(Effect.provide(layer))
-        }).pipe(Effect.scoped),
+              yield* tokens.save("tiktok", tiktok.issueTokenSet())
+              const resumed = yield* engine.resumeConnection("tiktok")
+              expect(resumed.stock).toBeGreaterThan(0)
+              yield* eventually(
+                Effect.map(ledger.reservations("tiktok", order), (rows) => rows.some((r) => r.state === "held"))
+              )
+              yield* eventually(Effect.sync(() => tiktok.stock("MUG") === 23))
+            })
+        ),
       60_000
     )
   })
