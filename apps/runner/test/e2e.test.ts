@@ -76,6 +76,20 @@ const eventually = async (what: string, check: () => boolean | Promise<boolean>,
 
 let platforms: DemoWorld.Platforms
 
+/** What each channel shows, and every stock write it took (Shopify's with the quantity it expected). */
+const channelState = (): string =>
+  [
+    ...["TT-MUG", "TT-TEA", "TT-SET"].map((sku) => `tiktok ${sku}: ${platforms.tiktok.stock(sku)}`),
+    ...["MUG", "TEA"].map((sku) => `shopify ${sku}: ${platforms.shopify.available(sku)}`),
+    ...platforms.tiktok.requestsTo("inventory.update").map((r) => `tiktok write ${r.status} ${r.text}`),
+    ...platforms.shopify.server
+      .requestsTo("graphql")
+      .filter((r) => r.text.includes("inventorySetQuantities"))
+      .map(
+        (r) => `shopify write ${r.status} ${JSON.stringify((JSON.parse(r.text) as { variables?: unknown }).variables)}`
+      )
+  ].join("\n")
+
 /** Every webhook the channels sent and how each attempt went: a stall is often an ack that came too late. */
 const webhookHistory = (): string =>
   [
@@ -235,7 +249,7 @@ describe("tkbridge run and tkbridge demo against the sandboxes", () => {
     } catch (error) {
       // What the runner said is what explains a stall.
       throw new Error(
-        `${error instanceof Error ? error.message : String(error)}\n--- webhooks ---\n${webhookHistory()}\n--- runner output ---\n${runner.output()}`
+        `${error instanceof Error ? error.message : String(error)}\n--- channels ---\n${channelState()}\n--- webhooks ---\n${webhookHistory()}\n--- runner output ---\n${runner.output()}`
       )
     } finally {
       if (!stopped) await runner.stop()

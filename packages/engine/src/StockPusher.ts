@@ -394,17 +394,33 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
           ])
         }
       }
-      const now = yield* EngineClock.now
+      const at = yield* EngineClock.now
       // Every outcome of the batch in one commit.
       const settled = yield* sql.withTransaction(
         Effect.gen(function* () {
           const written: Written = []
           const again: Written = []
+          // The balances as they are now, not as claimed: an order the pool applied while the write
+          // was out added credit (or released held units) that must not be written over. Locked in
+          // listing order before any outbox row, as the inbox's transactions take them.
+          const fresh = new Map<string, StockChannelState.State>()
+          if (cas) {
+            const settling = [...applied, ...stale.map(([p]) => p)].sort((a, b) =>
+              a.claim.listing < b.claim.listing ? -1 : a.claim.listing > b.claim.listing ? 1 : 0
+            )
+            for (const p of settling) {
+              fresh.set(
+                p.claim.listing,
+                yield* StockChannelState.readForUpdate(connection, p.claim.listing, p.state.location)
+              )
+            }
+          }
+          const current = (p: Planned) => fresh.get(p.claim.listing) ?? p.state
           for (const p of applied) {
             yield* outbox.markPushed({ ...p.claim, quantity: p.quantity })
             if (cas) {
               yield* StockChannelState.save(connection, {
-                ...p.state,
+                ...current(p),
                 known: p.quantity,
                 casVersion: p.claim.version,
                 round: 0
@@ -414,7 +430,7 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
             written.push(p)
           }
           for (const [p, actual] of stale) {
-            const outcome = yield* recordStale(connection, p, actual, now)
+            const outcome = yield* recordStale(connection, { ...p, state: current(p) }, actual, at)
             if (outcome === "written") written.push(p)
             else if (outcome === "again") again.push(p)
             else failed.push([p, outcome])
@@ -801,7 +817,8 @@ export const ordersSeen = (input: {
     const units = new Map<string, number>()
     for (const l of input.lines) units.set(l.externalSku, (units.get(l.externalSku) ?? 0) + l.qty)
     let released = 0
-    for (const [listing, n] of units) {
+    // In listing order, as the pushers lock the same rows.
+    for (const [listing, n] of [...units].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       released += yield* orderSeen({ connection: input.connection, listing, units: n })
     }
     return released
