@@ -123,15 +123,25 @@ const makeWork: Effect.Effect<InboxWorkShape, never, Requirements | Scope.Scope>
   // limit): until when, in business time. Kept in memory — after a restart they are simply tried.
   const blocked = new Map<string, number>()
   const blockedNow = (connection: string, now: number) => (blocked.get(connection) ?? 0) > now
-  // The connection's drain, due when its wait ends: a one-second Retry-After costs a second, not
-  // the time to the next sweep. A later wait replaces it.
+  // The connection's drain, due when its wait or an entry's back-off ends: a one-second Retry-After
+  // costs a second, not the time to the next sweep (which still covers whatever this misses). A wait
+  // of the whole connection replaces the pending wake-up; an entry's back-off only brings it forward.
   const wakes = yield* FiberMap.make<string>()
-  const wakeAt = (connection: string, until: number, now: number) =>
-    FiberMap.run(
-      wakes,
-      connection,
-      Effect.zipRight(Effect.sleep(Duration.millis(until - now)), requestDrain(connection))
-    )
+  const wakeDue = new Map<string, number>()
+  const wakeAt = (connection: string, until: number, now: number, replace: boolean) =>
+    Effect.suspend(() => {
+      const due = wakeDue.get(connection)
+      if (!replace && due !== undefined && due > now && due <= until) return Effect.void
+      wakeDue.set(connection, until)
+      return FiberMap.run(
+        wakes,
+        connection,
+        Effect.sleep(Duration.millis(Math.max(0, until - now))).pipe(
+          Effect.zipRight(Effect.sync(() => wakeDue.delete(connection))),
+          Effect.zipRight(requestDrain(connection))
+        )
+      )
+    })
 
   const retryLater = (entry: Inbox.InboxEntry, message: string, counts: boolean, retryAt?: Date, error?: unknown) =>
     Effect.gen(function* () {
@@ -140,7 +150,7 @@ const makeWork: Effect.Effect<InboxWorkShape, never, Requirements | Scope.Scope>
         // Every entry of the connection would meet the same wait: hold them all, spend no attempt.
         const until = Math.max(retryAt?.getTime() ?? now + 1_000, now + 100)
         blocked.set(entry.connection, until)
-        yield* wakeAt(entry.connection, until, now)
+        yield* wakeAt(entry.connection, until, now, true)
         yield* Effect.logInfo(`inbox of ${entry.connection} waits: ${message}`)
         return "waiting" as const
       }
@@ -165,6 +175,7 @@ const makeWork: Effect.Effect<InboxWorkShape, never, Requirements | Scope.Scope>
         retryAt: at,
         ...(ConnectorError.isConnectorError(error) ? { error } : {})
       })
+      yield* wakeAt(entry.connection, at.getTime(), now, false)
       return "waiting" as const
     })
 
@@ -274,6 +285,7 @@ const makeWork: Effect.Effect<InboxWorkShape, never, Requirements | Scope.Scope>
   const resume: InboxWorkShape["resume"] = (connection) =>
     Effect.gen(function* () {
       blocked.delete(connection)
+      wakeDue.delete(connection)
       yield* FiberMap.remove(wakes, connection)
       return yield* drain(connection)
     })

@@ -1,7 +1,8 @@
 /**
  * A connection's inbox that waits for a stated time (TikTok answers an order fetch with 429 and
  * `Retry-After`) resumes when the wait ends, not at the next sweep: the sweep here runs once an hour,
- * so the order is only reserved in time if the processor wakes itself. Work held for a
+ * so the order is only reserved in time if the processor wakes itself — after a stated wait, and after
+ * an entry's own back-off. Work held for a
  * re-authorization goes as soon as the runner is told the seller authorized again
  * (`resumeConnection`), not after its hour-long wait. Both composition roots.
  */
@@ -93,6 +94,24 @@ for (const root of roots) {
             const answered = fetches.find((r) => r.status === 200)!
             expect(answered.at - refused.at).toBeGreaterThanOrEqual(2_000)
             expect(yield* letters.count({ connection: "tiktok" })).toBe(0)
+          })
+        ),
+      60_000
+    )
+
+    it.live(
+      "order fetches that fail are tried again when their back-off ends, not at the next sweep",
+      () =>
+        scenario(root, { tuning: { inboxSweep: "1 hour" } }, (tiktok) =>
+          Effect.gen(function* () {
+            const ledger = yield* Ledger.Ledger
+            // Every notice of the order meets one failure (TikTok sends one per status change).
+            tiktok.fault("orders.detail", { status: 500, body: "upstream error", times: 3 })
+            const order = tiktok.placeOrder({ lines: [{ sku: "MUG", qty: 1 }] })
+            yield* eventually(
+              Effect.map(ledger.reservations("tiktok", order), (rows) => rows.some((r) => r.state === "held"))
+            )
+            expect(tiktok.requestsTo("orders.detail").map((r) => r.status)).toEqual(expect.arrayContaining([500, 200]))
           })
         ),
       60_000
