@@ -7,8 +7,8 @@
  * file's owner only (mode 0600) and removed at shutdown. A CLI on the same machine that can read the
  * store's folder can therefore reach it; nobody else can. Every body is decoded with a schema on both
  * sides, and the endpoint only does what the CLI could do itself with the file: replay and discard
- * dead letters, and resume a connection the seller authorized again (`tkbridge auth`). Going through the runner means the engine that owns the file writes the change and
- * wakes its workers at once.
+ * dead letters, and resume a connection the seller authorized again (`tkbridge auth`). Going through
+ * the runner means the engine that owns the file writes the change and wakes its workers at once.
  *
  * @since 0.1.0
  */
