@@ -50,10 +50,15 @@ export const orderState = (order: Order.Order): string => digest(encodeOrder(ord
 /** A digest of an after-sale's whole state. */
 export const afterSaleState = (afterSale: AfterSale.AfterSale): string => digest(encodeAfterSale(afterSale))
 
+/** Where a polled snapshot stands for the ordering guard: its entity, update time and state digest. */
+export interface Clock {
+  readonly entity: string
+  readonly updatedAt: Date
+  readonly state: string
+}
+
 /** The ordering guard's entity, update time and state digest of a polled snapshot. */
-export const clockOf = (
-  polled: Polled
-): { readonly entity: string; readonly updatedAt: Date; readonly state: string } =>
+export const clockOf = (polled: Polled): Clock =>
   polled._tag === "PolledOrder"
     ? {
         entity: orderEntity(polled.order.externalId),
@@ -67,13 +72,12 @@ export const clockOf = (
       }
 
 /**
- * True when the guard already let this snapshot's state through (or a newer one): recording it
+ * True when the guard already let this snapshot's state (its {@link clockOf}) through (or a newer one): recording it
  * would only queue a no-op behind live webhooks. The same update time counts only with the same
  * digest — platforms with one-second update times can show two states under one time.
  */
-export const alreadyApplied = (polled: Polled, applied: Inbox.AppliedState | undefined): boolean => {
+export const alreadyApplied = (clock: Clock, applied: Inbox.AppliedState | undefined): boolean => {
   if (applied === undefined) return false
-  const clock = clockOf(polled)
   const at = applied.updatedAt.getTime()
   const mine = clock.updatedAt.getTime()
   return at > mine || (at === mine && applied.state === clock.state)

@@ -86,18 +86,21 @@ const pass = <A>(options: {
         if (recorded > 0) yield* InboxProcessor.drain(connection)
         return { read, recorded, current, skipped: `${stream}: ${RetryPolicy.describe(outcome)}` }
       }
-      const snapshots = outcome.value.items.map(options.toPolled)
+      const snapshots = outcome.value.items.map((item) => {
+        const polled = options.toPolled(item)
+        return { polled, clock: PolledEvents.clockOf(polled) }
+      })
       read += snapshots.length
       // What a webhook already applied is left out: queued, it would only be a no-op ahead of the
       // live webhooks behind it (a first pass or a wide overlap reads every recent order again).
       const applied = yield* inbox
         .applied(
           connection,
-          snapshots.map((p) => PolledEvents.clockOf(p).entity)
+          snapshots.map((s) => s.clock.entity)
         )
         .pipe(Effect.orElseSucceed(() => new Map<string, Inbox.AppliedState>()))
-      for (const polled of snapshots) {
-        if (PolledEvents.alreadyApplied(polled, applied.get(PolledEvents.clockOf(polled).entity))) {
+      for (const { polled, clock } of snapshots) {
+        if (PolledEvents.alreadyApplied(clock, applied.get(clock.entity))) {
           current++
           continue
         }

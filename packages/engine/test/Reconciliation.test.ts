@@ -118,7 +118,7 @@ describe("PolledEvents.alreadyApplied", () => {
       placedAt: new Date(1_000),
       updatedAt: new Date(5_000)
     })
-  const polled = (o: Order.Order): PolledEvents.Polled => ({ _tag: "PolledOrder", order: o })
+  const polled = (o: Order.Order) => PolledEvents.clockOf({ _tag: "PolledOrder", order: o })
   const applied = (o: Order.Order, updatedAt = o.updatedAt) => ({ updatedAt, state: PolledEvents.orderState(o) })
 
   it("skips the state applied and older ones, never another state under the same update time", () => {
