@@ -41,7 +41,20 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type { Connector, StoreError } from "@tkbridge/core"
 import { Audit, ConnectorError, DeadLetter, Outbox, Quota, StockDecision, TokenStore } from "@tkbridge/core"
 import type { Scope } from "effect"
-import { Context, Data, Deferred, Duration, Effect, Layer, Option, Queue, Random, Schema } from "effect"
+import {
+  Array as Arr,
+  Context,
+  Data,
+  Deferred,
+  Duration,
+  Effect,
+  Layer,
+  Option,
+  Order,
+  Queue,
+  Random,
+  Schema
+} from "effect"
 import { awaitingReauthorization } from "./ConnectionAuth.ts"
 import type { ConnectionEntry } from "./ConnectionRegistry.ts"
 import { ConnectionRegistry, TokenProviders } from "./ConnectionRegistry.ts"
@@ -405,8 +418,9 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
           // listing order before any outbox row, as the inbox's transactions take them.
           const fresh = new Map<string, StockChannelState.State>()
           if (cas) {
-            const settling = [...applied, ...stale.map(([p]) => p)].sort((a, b) =>
-              a.claim.listing < b.claim.listing ? -1 : a.claim.listing > b.claim.listing ? 1 : 0
+            const settling = Arr.sort(
+              [...applied, ...stale.map(([p]) => p)],
+              Order.mapInput(Order.string, (p: Planned) => p.claim.listing)
             )
             for (const p of settling) {
               fresh.set(
@@ -818,7 +832,10 @@ export const ordersSeen = (input: {
     for (const l of input.lines) units.set(l.externalSku, (units.get(l.externalSku) ?? 0) + l.qty)
     let released = 0
     // In listing order, as the pushers lock the same rows.
-    for (const [listing, n] of [...units].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const [listing, n] of Arr.sort(
+      units,
+      Order.mapInput(Order.string, ([l]: readonly [string, number]) => l)
+    )) {
       released += yield* orderSeen({ connection: input.connection, listing, units: n })
     }
     return released
