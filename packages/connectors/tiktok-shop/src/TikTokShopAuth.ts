@@ -11,8 +11,11 @@
  *   token comes back is kept (rotation is undocumented); the shop extras carry over.
  *
  * Expiries (`access_token_expire_in`, `refresh_token_expire_in`) are absolute Unix seconds, read
- * from the response — never assumed. Token-endpoint errors come as HTTP 200 with a `36004xxx` code
- * and fail `AuthRevoked`: the seller has to authorize again.
+ * from the response — never assumed. Token-endpoint errors come as HTTP 200 with a non-zero code.
+ * The grant codes (`36004001` refresh token expired, `36004004` bad auth code, `36004005` no such
+ * authorization) fail `AuthRevoked`: the seller has to authorize again. Anything else the token host
+ * refuses (a wrong `app_key`/`app_secret`, a wrong `authBaseUrl`) is the app's configuration and
+ * stays `Rejected`, because pausing the connection for a new authorization would not fix it.
  *
  * @see https://partner.tiktokshop.com/docv2/page/678e3a2dbd083702fd17455c (Authorization guide 202309)
  * @since 0.1.0
@@ -57,6 +60,38 @@ export const toTokenSet = (
     scopes: data.granted_scopes ?? previous?.scopes ?? [],
     extra: details
   })
+}
+
+/** A token-host complaint about the app's own credentials. */
+const credentialsMessage = /app_key|app_secret|app key|app secret/i
+
+/**
+ * What a failed refresh means, keyed on the token host's codes (reference §2.3): the grant codes
+ * `36004xxx` are already `AuthRevoked` and stay so, as does a token the host calls invalid
+ * (`AuthExpired` has no meaning on a refresh). Any other refusal (`36009004` for a wrong `app_key`
+ * or `app_secret`, a 404 from a wrong `authBaseUrl`) is the app's configuration: `Rejected`.
+ * Transient failures and rate limits pass through, so the refresh is tried again.
+ */
+const refreshFailure = (error: Errors.ConnectorError, connection?: string): Errors.ConnectorError => {
+  const common = { connection, httpStatus: error.httpStatus, exchange: error.exchange }
+  if (error._tag === "AuthRevoked") return error
+  if (error._tag === "AuthExpired") {
+    return new Errors.AuthRevoked({
+      ...common,
+      code: error.code,
+      message: `the token host refused the token: the seller must authorize again. ${error.message}`
+    })
+  }
+  if (error._tag === "Rejected" || error._tag === "NotFound") {
+    return new Errors.Rejected({
+      ...common,
+      code: error.code ?? "token_refresh_refused",
+      message: credentialsMessage.test(error.message)
+        ? `the token host rejected the app's credentials: check appKey and appSecret (authorizing the seller again will not help). ${error.message}`
+        : `the token host refused the refresh request for a reason other than the grant: check appKey, appSecret and authBaseUrl (authorizing the seller again will not help). ${error.message}`
+    })
+  }
+  return error
 }
 
 /** Builds the auth service on a client. */
@@ -165,13 +200,13 @@ export const make = (client: TikTokShopClientShape): Connector.OAuth2 => {
 
   const refresh = (tokens: AccessToken.TokenSet): Effect.Effect<AccessToken.TokenSet, Errors.ConnectorError> =>
     Effect.gen(function* () {
-      if (tokens.refreshToken === undefined) {
+      const refreshToken = tokens.refreshToken === undefined ? "" : Redacted.value(tokens.refreshToken)
+      if (refreshToken.trim() === "") {
         return yield* new Errors.AuthRevoked({
           connection,
           message: "no refresh token: the seller must authorize again"
         })
       }
-      const refreshToken = Redacted.value(tokens.refreshToken)
       const now = yield* client.now
       const data = yield* tokenCall(
         tokenPaths.refresh,
@@ -179,22 +214,7 @@ export const make = (client: TikTokShopClientShape): Connector.OAuth2 => {
         refreshToken
       )
       return toTokenSet(data, now, tokens.extra, tokens)
-    }).pipe(
-      // A refresh the token host refuses cannot succeed by retrying: the seller has to authorize again.
-      Effect.catchIf(
-        (e) => e._tag === "Rejected" || e._tag === "AuthExpired" || e._tag === "NotFound",
-        (e) =>
-          Effect.fail(
-            new Errors.AuthRevoked({
-              message: `token refresh refused: ${e.message}`,
-              connection,
-              code: e.code,
-              httpStatus: e.httpStatus,
-              exchange: e.exchange
-            })
-          )
-      )
-    )
+    }).pipe(Effect.mapError((e) => refreshFailure(e, connection)))
 
   return { authorizeUrl, exchange, refresh }
 }

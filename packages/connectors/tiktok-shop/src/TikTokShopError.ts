@@ -41,7 +41,7 @@ export const codes: Readonly<
   36009004: {
     tag: "Rejected",
     meaning:
-      "invalid credentials or parameter; an invalid access token is AuthExpired (refresh once), a timestamp outside the window Transient"
+      "invalid credentials or parameter; an invalid access token is AuthExpired (refresh once), a timestamp outside the window Rejected naming the clock"
   },
   101000: { tag: "AuthRevoked", meaning: "the access token is not valid for this shop (shop_cipher mismatch)" },
   105002: { tag: "AuthExpired", meaning: "access token expired" },
@@ -90,8 +90,13 @@ export const fromFailure = (failure: Failure, now: number, backoff: Duration.Dur
   }
   if (code === 36009004) {
     if (tokenMessage.test(failure.message)) return new Errors.AuthExpired({ ...common, message: text })
+    // Retrying cannot help: every retry is signed with the same skewed clock, so it is surfaced instead.
     if (timestampMessage.test(failure.message)) {
-      return new Errors.Transient({ ...common, message: `${text} (check the system clock)` })
+      return new Errors.Rejected({
+        ...common,
+        code: "36009004",
+        message: `TikTok rejected the request timestamp (36009004): this host's clock is outside TikTok's window of 5 minutes behind to 30 seconds ahead; synchronise the system clock (NTP). ${text}`
+      })
     }
     return new Errors.Rejected({ ...common, code: "36009004", message: text })
   }

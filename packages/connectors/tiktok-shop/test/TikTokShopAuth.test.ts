@@ -114,6 +114,30 @@ describe("authorization", () => {
     })
   )
 
+  it.scopedLive("an expired refresh token is AuthRevoked; the app's own misconfiguration stays Rejected", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.scoped({ refreshTokenTtlMs: day })
+      const tokens = sandbox.issueTokenSet()
+      const { services } = yield* connect(sandbox)
+      // A wrong app secret: authorizing the seller again would not help, so the connection is not paused for it.
+      const wrongSecret = yield* connect(sandbox, { config: { appSecret: "not-the-secret" } })
+      const credentials = yield* Effect.flip(wrongSecret.services.auth!.refresh(tokens))
+      assert.deepInclude(credentials, { _tag: "Rejected", code: "36009004" })
+      assert.include(credentials.message, "appKey and appSecret")
+      const wrongKey = yield* connect(sandbox, { config: { appKey: "6nope" } })
+      assert.strictEqual((yield* Effect.flip(wrongKey.services.auth!.refresh(tokens)))._tag, "Rejected")
+      // A token host URL that is not one (the Open API host has no token endpoints).
+      const wrongHost = yield* connect(sandbox, { config: { authBaseUrl: sandbox.url } })
+      const host = yield* Effect.flip(wrongHost.services.auth!.refresh(tokens))
+      assert.strictEqual(host._tag, "Rejected")
+      assert.include(host.message, "authBaseUrl")
+      // The grant itself is gone: 36004001 once the refresh token's lifetime is over.
+      sandbox.clock.advance(day + 1_000)
+      const expired = yield* Effect.flip(services.auth!.refresh(tokens))
+      assert.deepInclude(expired, { _tag: "AuthRevoked", code: "36004001" })
+    })
+  )
+
   it.scopedLive("an access token that expires mid-run is refreshed once and the call succeeds", () =>
     Effect.gen(function* () {
       const sandbox = yield* Sandbox.scoped()

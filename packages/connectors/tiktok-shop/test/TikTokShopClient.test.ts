@@ -111,13 +111,13 @@ describe("TikTokShopClient", () => {
       assert.strictEqual(notJson._tag, "Transient")
       const overloaded = yield* failWith(sandbox.tiktokError(36009003))
       assert.deepInclude(overloaded, { _tag: "Transient", httpStatus: 503, code: "36009003" })
-      const limited = yield* failWith(sandbox.tiktokError(36009002))
-      assert.strictEqual(limited._tag, "RateLimited")
+      const retryAfterMs = (error: typeof empty) => {
+        assert.strictEqual(error._tag, "RateLimited")
+        return error._tag === "RateLimited" ? Duration.toMillis(error.retryAfter) : Number.NaN
+      }
       // TikTok sends no Retry-After: the configured back-off (1 s) applies.
-      if (limited._tag === "RateLimited") assert.strictEqual(Duration.toMillis(limited.retryAfter), 1000)
-      const retryAfter = yield* failWith({ retryAfterSeconds: 7 })
-      assert.strictEqual(retryAfter._tag, "RateLimited")
-      if (retryAfter._tag === "RateLimited") assert.strictEqual(Duration.toMillis(retryAfter.retryAfter), 7000)
+      assert.strictEqual(retryAfterMs(yield* failWith(sandbox.tiktokError(36009002))), 1000)
+      assert.strictEqual(retryAfterMs(yield* failWith({ retryAfterSeconds: 7 })), 7000)
       const down = yield* failWith({ status: 502 })
       assert.strictEqual(down._tag, "Transient")
       const dropped = yield* failWith({ drop: true })
@@ -154,6 +154,19 @@ describe("TikTokShopClient", () => {
       assert.deepInclude(scope, { _tag: "ScopeMissing", code: "105005", httpStatus: 401 })
       const catalog = yield* scoped.services["catalog.pull"].list({}).pipe(Effect.either)
       assert.isTrue(Either.isRight(catalog))
+    })
+  )
+
+  it.scopedLive("a clock outside TikTok's timestamp window fails Rejected, naming the clock", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.scoped()
+      // The connector signs with the host's clock; TikTok's is now 10 minutes ahead of it.
+      const { services } = yield* connect(sandbox)
+      sandbox.clock.advance(10 * 60_000)
+      const skewed = yield* Effect.flip(services["orders.pull"].list({}))
+      assert.deepInclude(skewed, { _tag: "Rejected", code: "36009004" })
+      assert.include(skewed.message, "clock")
+      assert.strictEqual(sandbox.requestsTo("orders.search").length, 1)
     })
   )
 

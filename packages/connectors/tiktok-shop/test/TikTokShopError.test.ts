@@ -47,7 +47,11 @@ describe("TikTokShopError.fromFailure", () => {
       map(36009004, "Invalid credentials. Invalid 'x-tts-access-token' header.", 401)._tag,
       "AuthExpired"
     )
-    assert.strictEqual(map(36009004, "Invalid timestamp. The timestamp is too early.", 400)._tag, "Transient")
+    const skewed = map(36009004, "Invalid timestamp. The timestamp is too early.", 400)
+    // A skewed clock signs every retry wrong too: it surfaces instead of retrying forever.
+    assert.deepInclude(skewed, { _tag: "Rejected", code: "36009004" })
+    assert.include(skewed.message, "clock")
+    assert.include(skewed.message, "timestamp")
     assert.strictEqual(map(36009004, "Invalid credentials. Invalid 'app_key' query parameter.", 400)._tag, "Rejected")
     assert.strictEqual(map(36009004, "Skus is a required field and has not been provided.", 400)._tag, "Rejected")
   })
@@ -55,10 +59,12 @@ describe("TikTokShopError.fromFailure", () => {
   it("unknown codes fall back on the HTTP status; 429 honours Retry-After", () => {
     assert.strictEqual(map(99999999, "?", 502)._tag, "Transient")
     assert.strictEqual(map(99999999, "?", 400)._tag, "Rejected")
-    const limited = map(99999999, "?", 429, "3")
-    assert.strictEqual(limited._tag, "RateLimited")
-    if (limited._tag === "RateLimited") assert.strictEqual(Duration.toMillis(limited.retryAfter), 3000)
-    const fallback = map(36009002, "Too many requests", 429)
-    if (fallback._tag === "RateLimited") assert.strictEqual(Duration.toMillis(fallback.retryAfter), 1000)
+    const retryAfterMs = (error: ReturnType<typeof map>) => {
+      assert.strictEqual(error._tag, "RateLimited")
+      return error._tag === "RateLimited" ? Duration.toMillis(error.retryAfter) : Number.NaN
+    }
+    assert.strictEqual(retryAfterMs(map(99999999, "?", 429, "3")), 3000)
+    // Without Retry-After the configured back-off applies.
+    assert.strictEqual(retryAfterMs(map(36009002, "Too many requests", 429)), 1000)
   })
 })
