@@ -15,7 +15,7 @@
  * @since 0.1.0
  */
 import { TrackingEvent } from "@tkbridge/core"
-import { Schema } from "effect"
+import { Duration, Option, ParseResult, Schema } from "effect"
 
 const NonEmpty = Schema.String.pipe(Schema.filter((s) => s.trim().length > 0 || "must not be empty"))
 const Url = Schema.String.pipe(
@@ -35,6 +35,47 @@ const YesNo = Schema.Literal("Y", "N")
 const Version = Schema.String.pipe(
   Schema.pattern(/^v?\d+(\.\d+){0,2}$/, { message: () => "must be a 4PX method version such as 1.0.0" })
 )
+
+/**
+ * A span of time as YAML writes it: milliseconds (`2000`) or a number and a unit (`"2 seconds"`,
+ * `"2 minutes"`), decoded to a `Duration` so waits run on Effect's `Clock` (and `TestClock`).
+ */
+export const Wait = Schema.transformOrFail(
+  Schema.Union(
+    Schema.Number.pipe(Schema.nonNegative({ message: () => "must be 0 or more milliseconds" })),
+    Schema.String.pipe(Schema.pattern(/^\d+(\.\d+)?\s+[a-z]+$/, { message: () => 'must look like "2 seconds"' }))
+  ),
+  Schema.DurationFromSelf,
+  {
+    strict: true,
+    decode: (input, _, ast) =>
+      Option.match(Duration.decodeUnknown(input), {
+        onNone: () =>
+          ParseResult.fail(
+            new ParseResult.Type(ast, input, 'must be milliseconds or a number and a unit, such as "2 seconds"')
+          ),
+        onSome: (d) =>
+          Duration.isFinite(d)
+            ? ParseResult.succeed(d)
+            : ParseResult.fail(new ParseResult.Type(ast, input, "must be finite"))
+      }),
+    encode: (d) => ParseResult.succeed(Duration.toMillis(d))
+  }
+)
+
+/**
+ * How `label` waits for 4PX to render a label: it asks again every `every` until `timeout` has
+ * passed since it started (`timeout: 0` asks once). 4PX renders labels seconds after the create.
+ */
+export const LabelWait = Schema.Struct({
+  every: Schema.optionalWith(
+    Wait.pipe(Schema.filter((d) => Duration.greaterThan(d, Duration.zero) || "must be more than 0")),
+    { default: () => Duration.seconds(2) }
+  ),
+  timeout: Schema.optionalWith(Wait, { default: () => Duration.minutes(2) })
+})
+/** How `label` waits for a label, decoded. */
+export type LabelWait = typeof LabelWait.Type
 
 /** The FOP methods the connector calls. */
 export const MethodName = Schema.Literal(
@@ -187,8 +228,12 @@ export const FourPxConfig = Schema.Struct({
   stateFallback: Schema.optionalWith(Schema.Literal("city", "none"), { default: () => "city" as const }),
   labelSize: Schema.optionalWith(LabelSize, { default: () => "label_80x90" as const }),
   labelFormat: Schema.optionalWith(Schema.Literal("PDF", "IMG"), { default: () => "PDF" as const }),
-  /** Error codes of `ds.xms.label.get` that mean "not rendered yet" (retried, not dead-lettered). */
+  /** Error codes of `ds.xms.label.get` that mean "not rendered yet" (`label` asks again, see `labelWait`). */
   labelPendingCodes: Schema.optionalWith(Schema.Array(NonEmpty), { default: () => ["DS000046"] }),
+  /** How long and how often `label` waits for a label 4PX has not rendered yet (default every 2 s, up to 2 min). */
+  labelWait: Schema.optionalWith(LabelWait, {
+    default: () => ({ every: Duration.seconds(2), timeout: Duration.minutes(2) })
+  }),
   /** `cancel_reason` sent with cancellations (≤ 128 characters). */
   cancelReason: Schema.optionalWith(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128)), {
     default: () => "Order cancelled by the seller"

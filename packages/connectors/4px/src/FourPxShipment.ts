@@ -9,8 +9,10 @@
  *   replay never makes a second parcel. `DS000007` (a create with this `ref_no` is still in flight)
  *   answers `pending: true`.
  * - `get` reads the parcel by reference (`ds.xms.order.get`).
- * - `label` reads `ds.xms.label.get`; a label that is not rendered yet fails `Transient`, so the
- *   engine retries until it is ready.
+ * - `label` reads `ds.xms.label.get` and waits for a label 4PX has not rendered yet: it asks again
+ *   every `labelWait.every` (2 s) for up to `labelWait.timeout` (2 min), through rate limiting and
+ *   gateway hiccups too (`FourPxLabelWait`), and fails `Transient` only when that time has passed.
+ *   An unknown reference fails `NotFound` and a cancelled parcel `Rejected`, at once.
  * - `cancel` works only while the parcel is in forecast status (`P`); later it fails `Rejected`
  *   with the reason. Cancelling a parcel that is already cancelled succeeds.
  * - `services` lists `ds.xms.logistics_product.getlist`.
@@ -22,6 +24,7 @@ import { ConnectorError as Errors, Shipment } from "@tkbridge/core"
 import { Effect, Either, Option, Schema } from "effect"
 import type { CallFailure, FourPxClientShape } from "./FourPxClient.ts"
 import type { FourPxAddress, FourPxConfig } from "./FourPxConfig.ts"
+import * as FourPxLabelWait from "./FourPxLabelWait.ts"
 import type { ConsignmentInfo, CreateOrderBody, CreateOrderData, WireAddress, WireDeclaration } from "./FourPxSchema.ts"
 import * as Wire from "./FourPxSchema.ts"
 
@@ -303,7 +306,8 @@ export const make = (client: FourPxClientShape): Connector.ShipmentCreate => {
       message: `4PX has not rendered the label of ${reference} yet${failure ? ` (${failure.error.message})` : ""}`
     })
 
-  const label = (reference: string): Effect.Effect<Shipment.Label, Errors.ConnectorError> =>
+  /** One look at the label: the label, or why there is none (not rendered yet is `Transient`). */
+  const labelOnce = (reference: string, checked: { known: boolean }) =>
     Effect.gen(function* () {
       const outcome = yield* client
         .callDetailed({
@@ -320,17 +324,24 @@ export const make = (client: FourPxClientShape): Connector.ShipmentCreate => {
         const failure = outcome.left
         const pending = failure.errors.some((e) => config.labelPendingCodes.includes(e.code))
         if (!pending) return yield* failure.error
-        // "No label" is also what an unknown or cancelled parcel gets: tell those apart.
-        const existing = yield* find(reference)
-        if (Option.isNone(existing)) {
-          return yield* new Errors.NotFound({ connection, message: `4PX holds no parcel with reference ${reference}` })
-        }
-        if (existing.value.consignment_status === "X") {
-          return yield* new Errors.Rejected({
-            code: "cancelled",
-            connection,
-            message: `4PX parcel ${existing.value.ds_consignment_no} (${reference}) is cancelled and has no label`
-          })
+        // "No label" is also what an unknown or cancelled parcel gets: tell those apart once, not on
+        // every look of a wait (a parcel cancelled meanwhile then waits out the timeout).
+        if (!checked.known) {
+          const existing = yield* find(reference)
+          if (Option.isNone(existing)) {
+            return yield* new Errors.NotFound({
+              connection,
+              message: `4PX holds no parcel with reference ${reference}`
+            })
+          }
+          if (existing.value.consignment_status === "X") {
+            return yield* new Errors.Rejected({
+              code: "cancelled",
+              connection,
+              message: `4PX parcel ${existing.value.ds_consignment_no} (${reference}) is cancelled and has no label`
+            })
+          }
+          checked.known = true
         }
         return yield* notReady(reference, failure)
       }
@@ -338,6 +349,11 @@ export const make = (client: FourPxClientShape): Connector.ShipmentCreate => {
       if (!has(url ?? undefined)) return yield* notReady(reference)
       return new Shipment.Label({ format: config.labelFormat === "IMG" ? "png" : "pdf", url: url as string })
     })
+
+  const label = (reference: string): Effect.Effect<Shipment.Label, Errors.ConnectorError> =>
+    Effect.suspend(() =>
+      FourPxLabelWait.waitFor(labelOnce(reference, { known: false }), config.labelWait, `label for ${reference}`)
+    )
 
   const cancel = (reference: string): Effect.Effect<void, Errors.ConnectorError> =>
     Effect.gen(function* () {

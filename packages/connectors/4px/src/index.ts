@@ -17,6 +17,8 @@ export * as FourPxConfig from "./FourPxConfig.ts"
 export * as FourPxConnector from "./FourPxConnector.ts"
 /** 4PX error codes → core taxonomy. */
 export * as FourPxError from "./FourPxError.ts"
+/** How `label` waits for 4PX to render a label. */
+export * as FourPxLabelWait from "./FourPxLabelWait.ts"
 /** Wire schemas. */
 export * as FourPxSchema from "./FourPxSchema.ts"
 /** `shipment.create`: parcels, labels, cancellation, logistics products. */

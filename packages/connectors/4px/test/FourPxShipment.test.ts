@@ -2,18 +2,50 @@
  * `shipment.create` against the sandbox over real HTTP: the create body built from a domain order
  * (recipient, piece, customs lines in major units, sender, product), idempotency on the reference,
  * `DS000007` in flight, 4PX's field validations surfacing as `Rejected` with the field message,
- * labels that fail `Transient` until rendered, cancellation only in forecast status, the product
- * list. Every assertion reads what the sandbox holds.
+ * labels awaited until rendered (on the real clock with short waits, and on TestClock with the
+ * default 2 s / 2 min), cancellation only in forecast status, the product list. Every assertion
+ * reads what the sandbox holds.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { FourPxConfig, FourPxShipment } from "@tkbridge/connector-4px"
 import { FourPxSandbox } from "@tkbridge/connector-4px/sandbox"
-import { Effect, Either, Schema } from "effect"
+import { Chunk, Clock, Duration, Effect, Either, Fiber, Option, Schema, TestClock } from "effect"
 import { connect, gbAddress, parcelRequest } from "./support.ts"
 
 type Obj = Record<string, unknown>
 const at = (o: unknown, ...path: Array<string | number>): unknown =>
   path.reduce<unknown>((v, k) => (v as Obj | undefined)?.[k as string], o)
+
+/** A real-time pause: the sandbox answers over real sockets whatever clock the test runs on. */
+const realPause = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 2)))
+
+/** Waits in real time (up to 10 s) until `ok()` holds. */
+const eventually = (ok: () => boolean) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 5_000 && !ok(); i++) yield* realPause
+    assert.isTrue(ok(), "the condition never held")
+  })
+
+/**
+ * Under TestClock: once `fiber` sleeps between two looks (a sleep at most `every` ahead — an HTTP
+ * request in flight has its 30 s timeout pending instead), moves TestClock and the sandbox clock
+ * together to its wake-up. False once the fiber has finished.
+ */
+const nextLook = <A, E>(sandbox: FourPxSandbox.FourPxSandbox, fiber: Fiber.Fiber<A, E>, every: number) =>
+  Effect.gen(function* () {
+    for (;;) {
+      if (Option.isSome(yield* Fiber.poll(fiber))) return false
+      const now = yield* Clock.currentTimeMillis
+      const due = Chunk.toReadonlyArray(yield* TestClock.sleeps()).filter((t) => t - now <= every)
+      if (due.length > 0) {
+        const step = Math.min(...due) - now
+        sandbox.clock.advance(step)
+        yield* TestClock.adjust(step)
+        return true
+      }
+      yield* realPause
+    }
+  })
 
 describe("shipment.create", () => {
   it.scopedLive("creates a 4PX parcel from the order: recipient, piece, customs lines, sender and product", () =>
@@ -244,19 +276,24 @@ describe("shipment.create", () => {
     })
   )
 
-  it.scopedLive("the label fails Transient until 4PX renders it, then links a printable PDF", () =>
+  it.scopedLive("label waits while 4PX renders the label, then links a printable PDF", () =>
     Effect.gen(function* () {
       const sandbox = yield* FourPxSandbox.scoped({ labelDelayMs: 60_000 })
-      const { services } = yield* connect(sandbox, { config: { labelSize: "label_100x150" } })
+      const { services } = yield* connect(sandbox, {
+        config: { labelSize: "label_100x150", labelWait: { every: 20, timeout: "30 seconds" } }
+      })
       const create = services["shipment.create"]
       yield* create.create(parcelRequest("TT-LABEL-1"))
-      const early = yield* Effect.flip(create.label("TT-LABEL-1"))
-      assert.strictEqual(early._tag, "Transient")
-      assert.include(early.message, "not rendered")
+      const waiting = yield* Effect.fork(create.label("TT-LABEL-1"))
+      // 4PX answers "no label" a few times; label keeps asking instead of failing.
+      yield* eventually(() => sandbox.requests("ds.xms.label.get").length >= 3)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(waiting)))
       sandbox.clock.advance(60_000)
-      const label = yield* create.label("TT-LABEL-1")
+      const label = yield* Fiber.join(waiting)
       assert.strictEqual(label.format, "pdf")
       assert.include(label.url!, `${sandbox.parcel("TT-LABEL-1")!.dsNo}-label_100x150.pdf`)
+      // The parcel was looked up once, not on every look.
+      assert.strictEqual(sandbox.requests("ds.xms.order.get").length, 1)
       const file = yield* Effect.promise(() =>
         fetch(label.url!).then(async (r) => ({
           status: r.status,
@@ -274,18 +311,107 @@ describe("shipment.create", () => {
         response_label_format: "PDF",
         label_size: "label_100x150"
       })
-      // No label for a reference 4PX does not hold: NotFound, not an endless retry.
+      // No label for a reference 4PX does not hold: NotFound after one look, not a wait.
+      const before = sandbox.requests("ds.xms.label.get").length
       assert.strictEqual((yield* Effect.flip(create.label("TT-NOPE")))._tag, "NotFound")
+      assert.strictEqual(sandbox.requests("ds.xms.label.get").length, before + 1)
+    })
+  )
+
+  it.scoped("by default label looks every 2 s and answers as soon as the label is rendered (TestClock)", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped({ labelDelayMs: 10_000 })
+      yield* TestClock.setTime(sandbox.clock.now())
+      const { services } = yield* connect(sandbox)
+      const create = services["shipment.create"]
+      yield* create.create(parcelRequest("TT-LABEL-2"))
+      const start = yield* Clock.currentTimeMillis
+      const waiting = yield* Effect.fork(create.label("TT-LABEL-2"))
+      while (yield* nextLook(sandbox, waiting, 2_000)) {}
+      const label = yield* Fiber.join(waiting)
+      assert.include(label.url!, sandbox.parcel("TT-LABEL-2")!.dsNo)
+      // Looks at 0, 2, 4, 6, 8 and 10 s: the sixth finds the label.
+      assert.strictEqual(sandbox.requests("ds.xms.label.get").length, 6)
+      assert.strictEqual((yield* Clock.currentTimeMillis) - start, 10_000)
+    })
+  )
+
+  it.scoped("a label never rendered fails Transient only once the 2-minute wait has passed (TestClock)", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped({ labelDelayMs: 3_600_000 })
+      yield* TestClock.setTime(sandbox.clock.now())
+      const { services } = yield* connect(sandbox)
+      const create = services["shipment.create"]
+      yield* create.create(parcelRequest("TT-LABEL-3"))
+      const start = yield* Clock.currentTimeMillis
+      const waiting = yield* Effect.fork(create.label("TT-LABEL-3"))
+      // TestClock moves only while the fiber sleeps between looks, so the time it stopped at is
+      // the time it failed: not one look before the deadline.
+      while (yield* nextLook(sandbox, waiting, 2_000)) {}
+      const error = yield* Effect.flip(Fiber.join(waiting))
+      assert.strictEqual(error._tag, "Transient")
+      assert.include(error.message, "label for TT-LABEL-3")
+      assert.include(error.message, "after waiting 2m")
+      assert.include(error.message, "not rendered")
+      assert.strictEqual(error.code, "DS000046")
+      assert.strictEqual((yield* Clock.currentTimeMillis) - start, 120_000)
+      // A look every 2 s from 0 to 120 s inclusive, the last on the deadline.
+      assert.strictEqual(sandbox.requests("ds.xms.label.get").length, 61)
+      assert.include(error.message, "61 looks")
+    })
+  )
+
+  it.scopedLive("rate limiting and gateway failures inside the wait are waited out; a refusal answers at once", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped({ labelDelayMs: 0 })
+      const { services } = yield* connect(sandbox, {
+        config: { rateLimitBackoffMs: 300, labelWait: { every: 10, timeout: "30 seconds" } }
+      })
+      const create = services["shipment.create"]
+      yield* create.create(parcelRequest("TT-LABEL-4"))
+      sandbox.fault("ds.xms.label.get", sandbox.fourPxError("000020", { times: 2 }))
+      sandbox.fault("ds.xms.label.get", sandbox.fourPxError("000017", { times: 1 }))
+      const label = yield* create.label("TT-LABEL-4")
+      assert.include(label.url!, sandbox.parcel("TT-LABEL-4")!.dsNo)
+      const looks = sandbox.requests("ds.xms.label.get")
+      assert.strictEqual(looks.length, 4)
+      // After 000017 the gateway's wait (rateLimitBackoffMs) applies, not the 10 ms cadence.
+      assert.isAtLeast(looks[3]!.at - looks[2]!.at, 250)
+      sandbox.clearFaults("ds.xms.label.get")
+      sandbox.fault("ds.xms.label.get", sandbox.fourPxError("000016", { times: 1 }))
+      const refused = yield* Effect.flip(create.label("TT-LABEL-4"))
+      assert.strictEqual(refused._tag, "ScopeMissing")
+      assert.strictEqual(sandbox.requests("ds.xms.label.get").length, 5)
+      // A gateway that keeps rate limiting past the wait: RateLimited, keeping its wait.
+      sandbox.fault("ds.xms.label.get", sandbox.fourPxError("000017"))
+      const short = yield* connect(sandbox, {
+        config: { rateLimitBackoffMs: 50, labelWait: { every: 10, timeout: "120 millis" } }
+      })
+      const limited = yield* Effect.flip(short.services["shipment.create"].label("TT-LABEL-4"))
+      assert.strictEqual(limited._tag, "RateLimited")
+      assert.include(limited.message, "still rate limiting")
+      if (limited._tag === "RateLimited") assert.strictEqual(Duration.toMillis(limited.retryAfter), 50)
     })
   )
 
   it.scopedLive("a label answered with an empty URL is also not ready; IMG labels are PNG", () =>
     Effect.gen(function* () {
       const sandbox = yield* FourPxSandbox.scoped({ labelNotReady: "empty", labelDelayMs: 10_000 })
-      const { services } = yield* connect(sandbox, { config: { labelFormat: "IMG" } })
+      const { services } = yield* connect(sandbox, {
+        config: { labelFormat: "IMG", labelWait: { every: 20, timeout: "100 millis" } }
+      })
       const create = services["shipment.create"]
       yield* create.create(parcelRequest("TT-IMG-1"))
-      assert.strictEqual((yield* Effect.flip(create.label("TT-IMG-1")))._tag, "Transient")
+      const early = yield* Effect.flip(create.label("TT-IMG-1"))
+      assert.strictEqual(early._tag, "Transient")
+      assert.include(early.message, "after waiting 100ms")
+      assert.include(early.message, "not rendered")
+      assert.isAtLeast(sandbox.requests("ds.xms.label.get").length, 2)
+      // timeout 0: one look, no wait.
+      const once = yield* connect(sandbox, { config: { labelFormat: "IMG", labelWait: { timeout: 0 } } })
+      const before = sandbox.requests("ds.xms.label.get").length
+      assert.strictEqual((yield* Effect.flip(once.services["shipment.create"].label("TT-IMG-1")))._tag, "Transient")
+      assert.strictEqual(sandbox.requests("ds.xms.label.get").length, before + 1)
       sandbox.labelReady("TT-IMG-1")
       const label = yield* create.label("TT-IMG-1")
       assert.strictEqual(label.format, "png")
@@ -293,6 +419,19 @@ describe("shipment.create", () => {
       assert.strictEqual(type, "image/png")
     })
   )
+
+  it("labelWait takes milliseconds or a number and a unit, and refuses nonsense", () => {
+    const decode = (labelWait: unknown) =>
+      Schema.decodeUnknownEither(FourPxConfig.LabelWait)(labelWait).pipe(
+        Either.map((w) => [Duration.toMillis(w.every), Duration.toMillis(w.timeout)])
+      )
+    assert.deepStrictEqual(decode({}), Either.right([2_000, 120_000]))
+    assert.deepStrictEqual(decode({ every: 500, timeout: "3 minutes" }), Either.right([500, 180_000]))
+    assert.deepStrictEqual(decode({ every: "1.5 seconds", timeout: 0 }), Either.right([1_500, 0]))
+    for (const bad of [{ every: 0 }, { every: -1 }, { timeout: "soon" }, { timeout: "-2 seconds" }, { every: "2" }]) {
+      assert.isTrue(Either.isLeft(decode(bad)), JSON.stringify(bad))
+    }
+  })
 
   it.scopedLive(
     "cancels in forecast status; once shipped 4PX refuses and the reason says why; a repeat cancel succeeds",
