@@ -8,7 +8,10 @@
  *   create, the connector looks the reference up and returns the parcel 4PX already holds, so a
  *   replay never makes a second parcel. `DS000007` (a create with this `ref_no` is still in flight)
  *   answers `pending: true`.
- * - `get` reads the parcel by reference (`ds.xms.order.get`).
+ * - `get` reads the parcel by reference (`ds.xms.order.get`). 4PX cannot tell "never created"
+ *   from "still processing", so a reference it does not hold fails `Transient` ("4PX has no order
+ *   … yet (still processing?)"), not `NotFound`: a poll after a pending create keeps going. A create
+ *   that failed inside 4PX after `DS000007` only heals when the caller creates the reference again.
  * - `label` reads `ds.xms.label.get` and waits for a label 4PX has not rendered yet: it asks again
  *   every `labelWait.every` (2 s) for up to `labelWait.timeout` (2 min), through rate limiting and
  *   gateway hiccups too (`FourPxLabelWait`), and fails `Transient` only when that time has passed.
@@ -288,13 +291,27 @@ export const make = (client: FourPxClientShape): Connector.ShipmentCreate => {
       return fromConsignment(existing.value, request.reference)
     })
 
+  // 4PX answers "order not found" both for a reference it never saw and for one whose create is
+  // still being processed (`DS000007`) — which `create` reports as a pending parcel the caller then
+  // polls with `get`. `NotFound` would end that poll for good, so "not there yet" is `Transient`.
+  const notYet = (reference: string, cause?: Errors.NotFound) =>
+    new Errors.Transient({
+      connection,
+      code: cause?.code ?? "DS000017",
+      httpStatus: cause?.httpStatus,
+      exchange: cause?.exchange,
+      message: `4PX has no order ${reference} yet (still processing?): a create answered "processing" (DS000007) may still be in flight, or it failed there and the parcel must be created again under this reference${cause === undefined ? "" : `. ${cause.message}`}`
+    })
+
   const get = (reference: string): Effect.Effect<Connector.ParcelCreated, Errors.ConnectorError> =>
-    Effect.flatMap(lookup(reference), (found) =>
-      Option.match(found, {
-        onNone: () =>
-          Effect.fail(new Errors.NotFound({ connection, message: `4PX holds no parcel with reference ${reference}` })),
-        onSome: (info) => Effect.succeed(fromConsignment(info, reference))
-      })
+    lookup(reference).pipe(
+      Effect.catchTag("NotFound", (e) => Effect.fail(notYet(reference, e))),
+      Effect.flatMap(
+        Option.match({
+          onNone: () => Effect.fail(notYet(reference)),
+          onSome: (info) => Effect.succeed(fromConsignment(info, reference))
+        })
+      )
     )
 
   const notReady = (reference: string, failure?: CallFailure) =>

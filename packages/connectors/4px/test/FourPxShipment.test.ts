@@ -149,10 +149,16 @@ describe("shipment.create", () => {
         pending: true
       })
       assert.strictEqual(sandbox.count("TT-FLIGHT-1"), 0)
+      // Polling the pending parcel while 4PX still has no order: retry later, not a dead end.
+      const polled = yield* Effect.flip(create.get("TT-FLIGHT-1"))
+      assert.strictEqual(polled._tag, "Transient")
+      assert.include(polled.message, "still processing?")
+      // The in-flight create failed inside 4PX: creating the reference again makes the parcel.
       sandbox.setProcessing("TT-FLIGHT-1", false)
       const done = yield* create.create(parcelRequest("TT-FLIGHT-1"))
       assert.isFalse(done.pending)
       assert.strictEqual(done.externalId, sandbox.parcel("TT-FLIGHT-1")!.dsNo)
+      assert.deepStrictEqual(yield* create.get("TT-FLIGHT-1"), done)
     })
   )
 
@@ -258,7 +264,7 @@ describe("shipment.create", () => {
     assert.deepStrictEqual(FourPxShipment.splitName("  Madonna "), { first: "Madonna" })
   })
 
-  it.scopedLive("get reads the parcel by reference; an unknown reference is NotFound", () =>
+  it.scopedLive("get reads the parcel by reference; a reference 4PX does not hold is Transient, not NotFound", () =>
     Effect.gen(function* () {
       const sandbox = yield* FourPxSandbox.scoped({ lastMileDelayMs: 3_600_000 })
       const { services } = yield* connect(sandbox, { config: { trackingNumber: "lastMile" } })
@@ -271,8 +277,11 @@ describe("shipment.create", () => {
       const got = yield* create.get("TT-GET-1")
       assert.isFalse(got.pending)
       assert.strictEqual(got.trackingNumber, sandbox.parcel("TT-GET-1")!.lastMileNumber)
+      // 4PX cannot tell an unknown reference from one still processing: not there yet is Transient.
       const missing = yield* Effect.flip(create.get("TT-NOPE"))
-      assert.strictEqual(missing._tag, "NotFound")
+      assert.strictEqual(missing._tag, "Transient")
+      assert.strictEqual(missing.code, "DS000017")
+      assert.include(missing.message, "4PX has no order TT-NOPE yet (still processing?)")
     })
   )
 
