@@ -206,6 +206,26 @@ export const generateSdl = (introspection: IntrospectionQuery): string => {
 
 const escapeTemplate = (s: string) => s.replace(/\\/g, "\\\\").replace(/`/g, "\\`").replace(/\$\{/g, "\\${")
 
+/**
+ * The licence of the material the SDL is derived from: `sourcePackage`'s ISC License, verbatim (its
+ * `LICENSE` file). ISC asks for the notice in all copies, so the generated module carries it and the
+ * package's `NOTICE` repeats it.
+ */
+export const sourceLicense: ReadonlyArray<string> = [
+  "ISC License",
+  "",
+  "Copyright 2025-present, Shopify Inc.",
+  "",
+  "Permission to use, copy, modify, and/or distribute this software for any purpose with or without fee is",
+  "hereby granted, provided that the above copyright notice and this permission notice appear in all copies.",
+  "",
+  'THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES WITH REGARD TO THIS SOFTWARE',
+  "INCLUDING ALL IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR",
+  "ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES WHATSOEVER RESULTING FROM LOSS OF USE,",
+  "DATA OR PROFITS, WHETHER IN AN ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF OR IN",
+  "CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE."
+]
+
 /** The TypeScript module holding the generated SDL. */
 export const moduleText = (sdl: string): string => `/**
  * ShopifySandboxSchemaSdl: the sandbox's GraphQL schema — the part of Shopify's Admin API ${version}
@@ -213,6 +233,12 @@ export const moduleText = (sdl: string): string => `/**
  * \`dist/data/admin_${version}.json.gz\`) by \`scripts/sandbox-schema.ts\`. Do not edit by hand:
  * change the connector's documents, then run \`node scripts/sandbox-schema.ts\`.
  *
+ * The schema text below is derived from ${sourcePackage}, distributed under the ISC License
+ * (see also this package's NOTICE):
+ *
+${sourceLicense.map((line) => (line === "" ? " *" : ` * ${line}`)).join("\n")}
+ *
+ * @license ISC
  * @since 0.1.0
  */
 

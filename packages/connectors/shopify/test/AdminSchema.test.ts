@@ -5,6 +5,7 @@
  * scopes Shopify documents for what it reads and writes, and the sandbox refuses what Shopify's
  * schema refuses.
  */
+import { readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type { GraphQLSchema, IntrospectionQuery } from "graphql"
@@ -18,7 +19,8 @@ import {
   visit,
   visitWithTypeInfo
 } from "graphql"
-import { generateSdl, scopesIn } from "../scripts/sandbox-schema.ts"
+import { sourcePackage } from "../scripts/admin-schema.ts"
+import { generateSdl, moduleText, scopesIn, sourceLicense, target } from "../scripts/sandbox-schema.ts"
 import { ShopifyAuth, ShopifyDocuments } from "../src/index.ts"
 import { ShopifySandbox, ShopifySandboxSchemaSdl } from "../src/sandbox/index.ts"
 import { officialIntrospection, officialSchema, postGraphql } from "./support.ts"
@@ -95,9 +97,28 @@ describe("Shopify Admin schema 2026-10", () => {
         const introspection = yield* Effect.promise(officialIntrospection)
         expect(ShopifySandboxSchemaSdl.apiVersion).toBe("2026-10")
         expect(generateSdl(introspection)).toBe(ShopifySandboxSchemaSdl.sdl)
+        // The committed module byte for byte, header (and its licence notice) included.
+        expect(readFileSync(target, "utf8")).toBe(moduleText(ShopifySandboxSchemaSdl.sdl))
       }),
     { timeout: 120_000 }
   )
+
+  it("the published schema text carries the ISC notice of @shopify/dev-mcp, in its header and in NOTICE", () => {
+    const license = sourceLicense.join("\n")
+    const header = readFileSync(target, "utf8")
+      .split("*/")[0]!
+      .replace(/^ \* ?/gm, "")
+    expect(header).toContain(`derived from ${sourcePackage}, distributed under the ISC License`)
+    expect(header).toContain(license)
+    const packageDir = new URL("../", import.meta.url)
+    const notice = readFileSync(new URL("NOTICE", packageDir), "utf8")
+    expect(notice).toContain(sourcePackage)
+    expect(notice).toContain("src/sandbox/ShopifySandboxSchemaSdl.ts")
+    expect(notice).toContain(license)
+    const manifest = JSON.parse(readFileSync(new URL("package.json", packageDir), "utf8")) as { files: Array<string> }
+    // `src` and `dist` carry the derived file; NOTICE is not one of the files npm always packs.
+    expect(manifest.files).toEqual(expect.arrayContaining(["dist", "src", "NOTICE"]))
+  })
 
   it.effect(
     "each capability asks for exactly the scopes Shopify requires for what it sends",

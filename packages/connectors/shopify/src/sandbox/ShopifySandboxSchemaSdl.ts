@@ -4,6 +4,23 @@
  * `dist/data/admin_2026-10.json.gz`) by `scripts/sandbox-schema.ts`. Do not edit by hand:
  * change the connector's documents, then run `node scripts/sandbox-schema.ts`.
  *
+ * The schema text below is derived from @shopify/dev-mcp@1.16.0, distributed under the ISC License
+ * (see also this package's NOTICE):
+ *
+ * ISC License
+ *
+ * Copyright 2025-present, Shopify Inc.
+ *
+ * Permission to use, copy, modify, and/or distribute this software for any purpose with or without fee is
+ * hereby granted, provided that the above copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES WITH REGARD TO THIS SOFTWARE
+ * INCLUDING ALL IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES WHATSOEVER RESULTING FROM LOSS OF USE,
+ * DATA OR PROFITS, WHETHER IN AN ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF OR IN
+ * CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ *
+ * @license ISC
  * @since 0.1.0
  */
 
