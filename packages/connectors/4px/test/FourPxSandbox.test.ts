@@ -218,6 +218,38 @@ describe("gateway", () => {
     })
   )
 
+  it.scopedLive("refuses a timestamp in seconds with 000014: FOP timestamps are epoch milliseconds", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped()
+      const now = Math.floor(sandbox.clock.now())
+      // Correctly signed, so only the timestamp itself can be what is refused.
+      const seconds = yield* raw(
+        sandbox,
+        "ds.xms.logistics_product.getlist",
+        {},
+        { timestamp: String(Math.floor(now / 1000)), language: "en" }
+      )
+      assert.strictEqual(code(seconds.json), "000014")
+      assert.include(String(seconds.json.errors![0]!.error_msg), "epoch milliseconds")
+      for (const timestamp of ["1764201600.123", `${now}0`, "abc"]) {
+        assert.strictEqual(
+          code((yield* raw(sandbox, "ds.xms.logistics_product.getlist", {}, { timestamp })).json),
+          "000014",
+          timestamp
+        )
+      }
+      // Seconds padded to milliseconds (one 2019 SDK sends time() . "000") are milliseconds.
+      const padded = yield* raw(
+        sandbox,
+        "ds.xms.logistics_product.getlist",
+        {},
+        { timestamp: `${Math.floor(now / 1000)}000` }
+      )
+      assert.strictEqual(padded.json.result, "1")
+      assert.strictEqual((yield* raw(sandbox, "ds.xms.logistics_product.getlist", {})).json.result, "1")
+    })
+  )
+
   it.scopedLive("an unknown method can be answered like the live gateway: HTTP 500 with an ApiException text", () =>
     Effect.gen(function* () {
       const sandbox = yield* FourPxSandbox.scoped({ unknownMethod: "http500" })

@@ -9,7 +9,9 @@
  * 4. the body parses as a JSON object (`000004`)
  * 5. `sign` equals MD5 over `app_key…format…method…timestamp…v…` + the raw body bytes + the secret,
  *    compared case-insensitively (`000012`)
- * 6. `timestamp` within the configured tolerance of the sandbox clock, when one is set (`000014`)
+ * 6. `timestamp` is epoch milliseconds — 13 digits; a seconds timestamp is refused — and within the
+ *    configured tolerance of the sandbox clock, when one is set (`000014`, the code 4PX documents
+ *    for invalid authentication parameters; it lists none for timestamps alone)
  * 7. `access_token` valid when given, required when the app is a vendor app (`000014`)
  * 8. requests per minute per app (`000017`)
  * 9. then the method's own validation (`DS0000xx`, field codes)
@@ -309,11 +311,12 @@ export class Gateway {
     )
     if (!(wellFormed && same)) return this.failure("000012", "签名验证错误", "Signature verification error", language)
     const timestamp = q.get("timestamp") ?? ""
-    if (!/^\d{10,13}$/.test(timestamp)) {
+    // FOP documents `timestamp` as epoch milliseconds; 10 digits is a client sending seconds.
+    if (!/^\d{13}$/.test(timestamp)) {
       return this.failure(
         "000014",
-        "无效的认证参数: timestamp",
-        "Invalid authentication parameters: timestamp must be epoch milliseconds",
+        "无效的认证参数: timestamp 必须是毫秒时间戳(13位)",
+        "Invalid authentication parameters: timestamp must be epoch milliseconds (13 digits)",
         language
       )
     }
