@@ -2,7 +2,12 @@
  * TikTokShopCatalog: the `catalog.pull` capability — Search Products
  * (`POST /product/202309/products/search`) page by page, each SKU of each product becoming one
  * `ChannelListing` whose `externalIds` hold what a stock push needs: `product_id`, `sku_id` and the
- * SKU's `warehouse_ids` (comma-separated). Deleted products are left out.
+ * SKU's `warehouse_ids` (comma-separated).
+ *
+ * Only `ACTIVATE` products become listings: Update Inventory refuses every other status (drafts,
+ * products under review or failed review, seller- or platform-deactivated, frozen, deleted) with
+ * `12052901`, so pairing them would only make each stock push fail per SKU. The search asks TikTok
+ * for active products and the status is checked again on what comes back.
  *
  * A page is a page of products, so the number of listings per page varies with SKUs per product.
  *
@@ -15,6 +20,13 @@ import type { TikTokShopClientShape } from "./TikTokShopClient.ts"
 import type { TikTokShopConfig } from "./TikTokShopConfig.ts"
 import { externalSkuOf } from "./TikTokShopOrders.ts"
 import * as Wire from "./TikTokShopSchema.ts"
+
+/** The one product status Update Inventory accepts (reference §5.2). */
+export const stockableStatus = "ACTIVATE"
+
+/** Whether a product can take stock; a product whose status TikTok leaves out is given the benefit of the doubt. */
+export const isStockable = (product: Wire.Product): boolean =>
+  product.status === undefined || product.status === stockableStatus
 
 /** The listings of one product. */
 export const toListings = (
@@ -48,13 +60,13 @@ export const make = (client: TikTokShopClientShape): Connector.CatalogPull => ({
         path: client.path("productSearch"),
         shopScoped: true,
         query: { page_size: Math.min(100, query.pageSize ?? client.config.pageSize), page_token: query.cursor },
+        // Every page repeats the filter, so a page token always travels with the filters it was issued under.
+        body: { status: stockableStatus },
         data: Wire.ProductSearchData
       })
       .pipe(
         Effect.map((data) => ({
-          items: (data.products ?? [])
-            .filter((p) => p.status !== "DELETED")
-            .flatMap((p) => toListings(p, client.config.skuKey)),
+          items: (data.products ?? []).filter(isStockable).flatMap((p) => toListings(p, client.config.skuKey)),
           next: data.next_page_token ? data.next_page_token : undefined
         }))
       )
