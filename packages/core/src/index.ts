@@ -51,6 +51,8 @@ export * as Order from "./Order.ts"
 export * as Outbox from "./Outbox.ts"
 /** Listing ↔ item pairing: explicit map and auto-pair rules. */
 export * as Pairing from "./Pairing.ts"
+/** Parcels booked for orders: tracking numbers, labels and tracking events. */
+export * as Parcels from "./Parcels.ts"
 /** Masking of personal data for the audit trail and logs. */
 export * as Pii from "./Pii.ts"
 /** The pool's arithmetic: available, published quantities and their explanations. */

@@ -16,6 +16,8 @@ export * as SqlLedger from "./SqlLedger.ts"
 export * as SqlOutboundJobs from "./SqlOutboundJobs.ts"
 /** The coalescing stock-push outbox. */
 export * as SqlOutbox from "./SqlOutbox.ts"
+/** Parcels booked for orders: tracking numbers, labels and deduplicated tracking events. */
+export * as SqlParcels from "./SqlParcels.ts"
 /** Quota counters, priority lanes and suspensions. */
 export * as SqlQuota from "./SqlQuota.ts"
 /** Finding and fixing drift in the pool's counters. */

@@ -1,7 +1,7 @@
 /**
  * The store's migrations, in order. Keys are `<id>_<name>`; ids never change once released.
  * Ranges by area: 0001–0009 inventory pool and ledger, 0010–0019 sync state (inbox, outbox, quotas,
- * dead letters, tokens, audit), 0020–0029 engine bookkeeping.
+ * dead letters, tokens, audit, parcels), 0020–0029 engine bookkeeping.
  *
  * @since 0.1.0
  */
@@ -20,6 +20,7 @@ import { migration as syncDeadLetters } from "./0014_sync_dead_letters.ts"
 import { migration as syncTokens } from "./0015_sync_tokens.ts"
 import { migration as syncAudit } from "./0016_sync_audit.ts"
 import { migration as syncEntityState } from "./0017_sync_entity_state.ts"
+import { migration as syncParcels } from "./0018_sync_parcels.ts"
 import { migration as engineStockChannel } from "./0020_engine_stock_channel.ts"
 
 /** Every migration by `<id>_<name>`. */
@@ -37,5 +38,6 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0015_sync_tokens": syncTokens,
   "0016_sync_audit": syncAudit,
   "0017_sync_entity_state": syncEntityState,
+  "0018_sync_parcels": syncParcels,
   "0020_engine_stock_channel": engineStockChannel
 }
