@@ -9,7 +9,8 @@
  * - `refresh`: the same URL with `grant_type=refresh_token` (configurable: one SDK spells it
  *   `refreshToken`) and `refresh_token`.
  *
- * `expires_in` is in milliseconds (access tokens live 7 days). The refresh token lives a year; the
+ * `expires_in` is in milliseconds; an answer without it gets the documented 7 days. The refresh
+ * token lives a year; the
  * response does not say so, so its expiry comes from `refresh_token_expires_in` when present and
  * from the configured lifetime otherwise. A refresh the token host refuses fails `AuthRevoked`: the
  * customer has to authorize again.
@@ -30,6 +31,9 @@ import { Envelope, normaliseError, TokenData, unwrapData } from "./FourPxSchema.
 export const oauthPaths = { authorize: "/authorize/get", token: "/accessToken/get" } as const
 
 const day = 86_400_000
+
+/** How long an access token lives when the token answer states no `expires_in` (documented: 7 days). */
+export const accessTokenLifetimeMs = 7 * day
 
 /** Builds a `TokenSet` from a token response. `expires_in` and `refresh_token_expires_in` are milliseconds. */
 export const toTokenSet = (
@@ -52,11 +56,13 @@ export const toTokenSet = (
       : fresh
         ? new Date(now + refreshTtlDays * day)
         : previous?.refreshExpiresAt
-  const lifetime = data.expires_in ?? undefined
+  const stated = data.expires_in ?? undefined
+  // Without an expiry the token would look valid forever and only a refused call would renew it.
+  const lifetime = stated !== undefined && stated > 0 ? stated : accessTokenLifetimeMs
   return new AccessToken.TokenSet({
     accessToken: Redacted.make(data.access_token),
     refreshToken,
-    expiresAt: lifetime !== undefined && lifetime > 0 ? new Date(now + lifetime) : undefined,
+    expiresAt: new Date(now + lifetime),
     refreshExpiresAt,
     issuedAt: new Date(now),
     scopes: previous?.scopes ?? [],

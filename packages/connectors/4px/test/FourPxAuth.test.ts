@@ -158,4 +158,19 @@ describe("authorization", () => {
     )
     assert.strictEqual(stated.refreshExpiresAt!.getTime(), now + 5000)
   })
+
+  it("an answer without expires_in gets the documented 7-day access-token lifetime", () => {
+    const now = 1_764_000_000_000
+    for (const expires_in of [undefined, null, 0]) {
+      const set = FourPxAuth.toTokenSet({ access_token: "a", refresh_token: "r", expires_in }, now, 365)
+      assert.strictEqual(set.expiresAt!.getTime(), now + 7 * day, String(expires_in))
+    }
+    assert.strictEqual(FourPxAuth.accessTokenLifetimeMs, 7 * day)
+    // A refresh answer without one starts a new 7 days from the refresh.
+    const first = FourPxAuth.toTokenSet({ access_token: "a", refresh_token: "r", expires_in: 1000 }, now, 365)
+    const later = now + 3 * day
+    const renewed = FourPxAuth.toTokenSet({ access_token: "b" }, later, 365, first)
+    assert.strictEqual(renewed.expiresAt!.getTime(), later + 7 * day)
+    assert.strictEqual(renewed.refreshExpiresAt!.getTime(), first.refreshExpiresAt!.getTime())
+  })
 })
