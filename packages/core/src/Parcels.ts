@@ -142,7 +142,7 @@ export interface ParcelsShape {
    * Stores the events of one tracking number (deduplicated on tracking number, raw code and
    * `occurredAt`, so pulling again is a no-op) and sets `trackedAt = at`, `lastEvent` (the newest by
    * `occurredAt`) and the status: `delivered` with `deliveredAt` when a `delivered` event is stored,
-   * otherwise `shipped` when any event is (never backwards). An unknown tracking number stores
+   * otherwise `shipped` when any event beyond `info_received` is (never backwards). An unknown tracking number stores
    * nothing and answers `{ added: 0, status: undefined }`.
    */
   readonly track: (

@@ -207,10 +207,14 @@ export const make: Effect.Effect<ParcelsPort.ParcelsShape, never, SqlClient.SqlC
       if (newest === undefined) {
         return { added, status: mostAdvanced(known) }
       }
-      const [delivered] = yield* sql<{ at: number | null }>`SELECT MIN(occurred_at) AS at FROM tkb_parcel_events
-        WHERE ${ofNumber} AND status = 'delivered'`
+      const [delivered] = yield* sql<{ at: number | null; moved: number | null }>`SELECT
+          MIN(CASE WHEN status = 'delivered' THEN occurred_at END) AS at,
+          MAX(CASE WHEN status <> 'info_received' THEN 1 ELSE 0 END) AS moved
+        FROM tkb_parcel_events WHERE ${ofNumber}`
       const deliveredAt = delivered?.at === null || delivered?.at === undefined ? null : Number(delivered.at)
-      const reached: Shipment.ShipmentStatus = deliveredAt === null ? "shipped" : "delivered"
+      // "Information received" is the provider booking the parcel, not the carrier holding it.
+      const reached: Shipment.ShipmentStatus =
+        deliveredAt !== null ? "delivered" : Number(delivered?.moved ?? 0) > 0 ? "shipped" : "created"
       const rows = yield* sql<{ status: Shipment.ShipmentStatus }>`UPDATE tkb_parcels SET
           last_event_at = ${Number(newest.occurred_at)},
           last_event_carrier = ${newest.carrier},

@@ -1,7 +1,9 @@
 /**
  * The store's migrations, in order. Keys are `<id>_<name>`; ids never change once released.
  * Ranges by area: 0001–0009 inventory pool and ledger, 0010–0019 sync state (inbox, outbox, quotas,
- * dead letters, tokens, audit, parcels), 0020–0029 engine bookkeeping.
+ * dead letters, tokens, audit), 0020–0029 engine bookkeeping. A store runs only the ids above the
+ * last one it applied, so a migration added later takes the next free id whatever its area
+ * (`0021_sync_parcels`).
  *
  * @since 0.1.0
  */
@@ -20,8 +22,8 @@ import { migration as syncDeadLetters } from "./0014_sync_dead_letters.ts"
 import { migration as syncTokens } from "./0015_sync_tokens.ts"
 import { migration as syncAudit } from "./0016_sync_audit.ts"
 import { migration as syncEntityState } from "./0017_sync_entity_state.ts"
-import { migration as syncParcels } from "./0018_sync_parcels.ts"
 import { migration as engineStockChannel } from "./0020_engine_stock_channel.ts"
+import { migration as syncParcels } from "./0021_sync_parcels.ts"
 
 /** Every migration by `<id>_<name>`. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
@@ -38,6 +40,6 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "0015_sync_tokens": syncTokens,
   "0016_sync_audit": syncAudit,
   "0017_sync_entity_state": syncEntityState,
-  "0018_sync_parcels": syncParcels,
-  "0020_engine_stock_channel": engineStockChannel
+  "0020_engine_stock_channel": engineStockChannel,
+  "0021_sync_parcels": syncParcels
 }

@@ -1,5 +1,5 @@
 /**
- * Migration 0018: the parcels record — one row per parcel, keyed by (fulfiller, reference), with its
+ * Migration 0021: the parcels record — one row per parcel, keyed by (fulfiller, reference), with its
  * label and a copy of its newest tracking event, and the carrier's tracking events, unique per
  * (fulfiller, tracking number, raw code, time) so pulling tracking again stores nothing twice.
  * `tracked_at` 0 means never tracked, so one index serves "never tracked first, then oldest".
