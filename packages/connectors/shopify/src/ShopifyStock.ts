@@ -1,5 +1,5 @@
 /**
- * ShopifyStock: `stock.push` and `stock.pull`, plus the rule for answering a stale compare-and-set.
+ * ShopifyStock: `stock.push` and `stock.pull`.
  *
  * `stock.push` sets the `available` quantity with `inventorySetQuantities` (2026-10 shape), up to
  * 250 items per call. Every item carries `changeFromQuantity`: the update's `expected` (the last
@@ -13,8 +13,8 @@
  * treats the batch as all-or-nothing; Shopify does not document it, so the connector does not rely
  * on it). The connector re-reads the items' quantities and decides per item: the shop already shows
  * the target → `Applied`; the shop changed underneath → `Stale` with the actual quantity (the engine
- * decides what to write next, see `decideAfterStale`); unchanged → sent again in the next call with a
- * new key. It never overwrites blindly.
+ * decides what to write next with core's `StockDecision.afterStale`); unchanged → sent again in the
+ * next call with a new key. It never overwrites blindly.
  *
  * `stock.pull` reads inventory levels per location (`inventoryItems` → `inventoryLevels`).
  *
@@ -38,50 +38,6 @@ export const maxQuantity = 1_000_000_000
 
 /** The `externalIds` keys a push reads (as `catalog.pull` writes them). */
 export const ids = { inventoryItem: "inventoryItemId", variant: "variantId", product: "productId" } as const
-
-/** What to do after a stale compare-and-set, given what the pool allows and what the shop shows. */
-export interface StaleInput {
-  /** The quantity the pool allows this listing now. */
-  readonly published: number
-  /** The quantity tkbridge last wrote to the shop (the `expected` of the stale write). */
-  readonly lastPushed?: number | undefined
-  /** What the shop holds now (`Stale.actual`). */
-  readonly actual: number
-}
-
-/** The next write after a stale compare-and-set. */
-export interface StaleDecision {
-  /** The quantity to write. Never more than `published`. */
-  readonly quantity: number
-  /** `changeFromQuantity` of that write: what the shop holds now. */
-  readonly expected: number
-  /**
-   * Units the shop gave away since tkbridge's last write (sales whose orders the pool has not seen
-   * yet). The caller should hold them against the listing until those orders arrive.
-   */
-  readonly unseen: number
-  /** False when the shop already shows `quantity` (no write needed). */
-  readonly write: boolean
-}
-
-/**
- * Decides the write after a stale compare-and-set. The shop dropping below what we last wrote
- * means it sold units the pool does not know about yet; the pool's number still counts them as
- * available, so they are taken off it. The shop rising above what we wrote (a manual edit, a
- * restock) never raises what we publish. The result never exceeds `published`, so a race with the
- * shop can delay a unit but never sell it twice.
- */
-export const decideAfterStale = (input: StaleInput): StaleDecision => {
-  const published = Math.max(0, Math.floor(input.published))
-  const actual = Math.max(0, Math.floor(input.actual))
-  if (input.lastPushed === undefined) {
-    const quantity = Math.min(published, actual)
-    return { quantity, expected: actual, unseen: 0, write: quantity !== actual }
-  }
-  const unseen = Math.max(0, Math.floor(input.lastPushed) - actual)
-  const quantity = Math.max(0, published - unseen)
-  return { quantity, expected: actual, unseen, write: quantity !== actual }
-}
 
 /** Errors that concern the whole connection: the push stops and fails with them. */
 const connectionLevel = new Set(["AuthExpired", "AuthRevoked", "RateLimited", "Suspended", "ScopeMissing"])

@@ -1,12 +1,11 @@
 /**
  * `stock.push` and `stock.pull` against the sandbox: what the shop holds after each push (never the
- * connector's own report), compare-and-set, idempotency keys, batching, locations — and the rule
- * for answering a stale compare-and-set.
+ * connector's own report), compare-and-set, idempotency keys, batching, locations. (What to write
+ * after a stale answer is core's `StockDecision`, exercised against the sandbox in StaleRace.test.ts.)
  */
 import { describe, expect, it } from "@effect/vitest"
 import type { Connector } from "@tkbridge/core"
 import { Effect } from "effect"
-import { ShopifyStock } from "../src/index.ts"
 import type { ShopifySandbox } from "../src/sandbox/index.ts"
 import { ShopifySandbox as Sandbox } from "../src/sandbox/index.ts"
 import { connect } from "./support.ts"
@@ -267,54 +266,4 @@ describe("stock.pull", () => {
       ])
     })
   )
-})
-
-describe("decideAfterStale", () => {
-  it("takes the shop's unseen sales off what the pool publishes", () => {
-    // Pushed 10; the shop sold 3 (shows 7); the pool now allows 9 (it has not seen those 3 yet).
-    expect(ShopifyStock.decideAfterStale({ published: 9, lastPushed: 10, actual: 7 })).toEqual({
-      quantity: 6,
-      expected: 7,
-      unseen: 3,
-      write: true
-    })
-  })
-
-  it("never raises what it publishes because the shop shows more than was pushed", () => {
-    expect(ShopifyStock.decideAfterStale({ published: 5, lastPushed: 5, actual: 40 })).toEqual({
-      quantity: 5,
-      expected: 40,
-      unseen: 0,
-      write: true
-    })
-  })
-
-  it("publishes 0 rather than a negative number, and skips a write that is already there", () => {
-    expect(ShopifyStock.decideAfterStale({ published: 2, lastPushed: 10, actual: 1 })).toMatchObject({
-      quantity: 0,
-      write: true
-    })
-    expect(ShopifyStock.decideAfterStale({ published: 10, lastPushed: 10, actual: 6 })).toMatchObject({
-      quantity: 6,
-      write: false
-    })
-  })
-
-  it("without a last push, never publishes more than either side shows", () => {
-    expect(ShopifyStock.decideAfterStale({ published: 9, actual: 4 })).toMatchObject({ quantity: 4, write: false })
-    expect(ShopifyStock.decideAfterStale({ published: 3, actual: 4 })).toMatchObject({ quantity: 3, write: true })
-  })
-
-  it("is never above the pool's number, whatever the inputs", () => {
-    for (let published = 0; published <= 12; published++) {
-      for (let last = 0; last <= 12; last++) {
-        for (let actual = 0; actual <= 12; actual++) {
-          const d = ShopifyStock.decideAfterStale({ published, lastPushed: last, actual })
-          expect(d.quantity).toBeLessThanOrEqual(published)
-          expect(d.quantity).toBeGreaterThanOrEqual(0)
-          expect(d.expected).toBe(actual)
-        }
-      }
-    }
-  })
 })
