@@ -74,9 +74,15 @@ describe("FourPxClient", () => {
       )
       const created = yield* services["shipment.create"].create(parcelRequest("TT-STR-1"))
       assert.match(created.externalId, /^DS\d{12}$/)
-      const missing = yield* Effect.flip(services["shipment.create"].get("NO-SUCH-REF"))
+      const missing = yield* Effect.flip(
+        client.call({ method: "ds.xms.order.get", body: { request_no: "NO-SUCH-REF" }, data: Schema.Unknown })
+      )
       assert.strictEqual(missing._tag, "NotFound")
       assert.strictEqual(missing.code, "DS000017")
+      // `get` reads the same camelCase code; "not there yet" is Transient there (see FourPxShipment).
+      const notYet = yield* Effect.flip(services["shipment.create"].get("NO-SUCH-REF"))
+      assert.strictEqual(notYet._tag, "Transient")
+      assert.strictEqual(notYet.code, "DS000017")
 
       const both = yield* FourPxSandbox.scoped({ errorKeys: "both" })
       const other = yield* connect(both)
