@@ -3,13 +3,13 @@
  * pass against the intact reference connector, so the failure is the defect's). Broken runs go
  * through `runCheck`, so their failures are assertions here rather than red tests.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, describe, expect, it } from "@effect/vitest"
 import { ConnectorTestkit, FakeChannel } from "@tkbridge/connector-testkit"
 import type { Connector } from "@tkbridge/core"
 import { AccessToken, ChannelEvent, ConnectorError, Order } from "@tkbridge/core"
 import { Duration, Effect } from "effect"
 import type { DefectContext, Services } from "./support.ts"
-import { leakSocket, memory } from "./support.ts"
+import { leakDaemon, leakInterval, leakSocket, memory, stopLeaks } from "./support.ts"
 
 type Defect = Parameters<typeof memory>[0] & {}
 
@@ -368,8 +368,22 @@ const cases: ReadonlyArray<Case> = [
     check: "lifecycle/sockets-closed",
     expected: /the connector leaks sockets/,
     broken: (services) => Effect.as(leakSocket, services)
+  },
+  {
+    defect: "the connector leaves an interval running after its scope closes",
+    check: "lifecycle/timers-cleared",
+    expected: /1 timer\(s\) or interval\(s\) started by the connector were still running .*the connector leaks timers/,
+    broken: (services) => Effect.as(leakInterval, services)
+  },
+  {
+    defect: "the connector forks a polling loop as a daemon, outside its scope",
+    check: "lifecycle/timers-cleared",
+    expected: /1 timer\(s\) or interval\(s\) started by the connector were still running/,
+    broken: (services) => Effect.as(leakDaemon, services)
   }
 ]
+
+afterAll(stopLeaks)
 
 const intact = memory()
 
@@ -436,6 +450,7 @@ describe("skip lists", () => {
     expect(ids.some((id) => id.startsWith("stock.push/"))).toBe(false)
     expect(ids).not.toContain("errors/stock.push/rate-limited")
     expect(ids).toContain("lifecycle/sockets-closed")
+    expect(ids).toContain("lifecycle/timers-cleared")
   })
 })
 

@@ -8,7 +8,7 @@ import type { ConnectorTestkit } from "@tkbridge/connector-testkit"
 import { FakeChannel } from "@tkbridge/connector-testkit"
 import type { AccessToken } from "@tkbridge/core"
 import type { Scope } from "effect"
-import { Effect, Layer, Schema } from "effect"
+import { Duration, Effect, Fiber, Layer, Schema } from "effect"
 import { MemoryConfig, MemoryConnector } from "../../connectors/memory/src/index.ts"
 import { MemoryFakeChannel } from "../../connectors/memory/src/sandbox/index.ts"
 
@@ -50,3 +50,23 @@ export const leakSocket = Effect.gen(function* () {
     socket.on("error", () => resume(Effect.void))
   })
 })
+
+const leakedIntervals: Array<ReturnType<typeof setInterval>> = []
+const leakedFibers: Array<Fiber.RuntimeFiber<unknown>> = []
+
+/** Starts an interval outside any scope (a poller nobody stops), as a leaky connector would. */
+export const leakInterval = Effect.sync(() => {
+  leakedIntervals.push(setInterval(() => {}, 1_000))
+})
+
+/** Forks a polling loop as a daemon, outside the connector's scope: it sleeps and wakes forever. */
+export const leakDaemon = Effect.map(
+  Effect.forkDaemon(Effect.forever(Effect.sleep(Duration.millis(300)))),
+  (fiber) => void leakedFibers.push(fiber)
+)
+
+/** Stops what `leakInterval` and `leakDaemon` started, so the test process can end. */
+export const stopLeaks = async (): Promise<void> => {
+  for (const interval of leakedIntervals.splice(0)) clearInterval(interval)
+  await Effect.runPromise(Fiber.interruptAll(leakedFibers.splice(0)))
+}
