@@ -141,6 +141,7 @@ for (const root of roots) {
 
             // A completed return of the first order puts its two units back.
             const ret = tiktok.requestReturn(first)
+            tiktok.setReturnStatus(ret, "RETURN_OR_REFUND_REQUEST_SUCCESS")
             tiktok.setReturnStatus(ret, "RETURN_OR_REFUND_REQUEST_COMPLETE")
             yield* eventually(
               Effect.map(ledger.balances(["MUG-RED"]), (b) => b[0]?.onHand === 30 && tiktok.stock("MUG-RED") === 30)

@@ -28,6 +28,7 @@ describe("aftersales.pull", () => {
       const returns = Array.from({ length: 12 }, () => sandbox.requestReturn(shipped()))
       const refund = sandbox.requestReturn(shipped(), { type: "REFUND" })
       sandbox.setReturnStatus(returns[0]!, "AWAITING_BUYER_SHIP")
+      sandbox.setReturnStatus(returns[1]!, "RETURN_OR_REFUND_REQUEST_SUCCESS")
       sandbox.setReturnStatus(returns[1]!, "RETURN_OR_REFUND_REQUEST_COMPLETE")
       const { services } = yield* connect(sandbox)
       const seen: Array<AfterSale.AfterSale> = []

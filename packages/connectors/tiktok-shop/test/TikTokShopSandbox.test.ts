@@ -111,6 +111,170 @@ describe("order status machine", () => {
   )
 })
 
+/** The data of every order-status (type 1) notification the sandbox produced for an order. */
+const orderStatusesSent = (sandbox: Sandbox.TikTokShopSandbox, orderId: string) =>
+  sandbox.webhooks.notifications
+    .map((n) => JSON.parse(n.body) as { type: number; data: { order_id?: string; order_status?: string } })
+    .filter((b) => b.type === 1 && b.data.order_id === orderId)
+    .map((b) => b.data.order_status)
+
+describe("cancelling shipped and partly shipped orders (reference §6.1)", () => {
+  it.scopedLive("AWAITING_COLLECTION → CANCELLED: only the seller of a US shop, and only the whole order", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.scoped({
+        shops: [
+          { name: "US", region: "US" },
+          { name: "UK", region: "GB" }
+        ]
+      })
+      const [us, uk] = sandbox.shops()
+      const shipped = (shopId: string, tracking: string) => {
+        sandbox.addProduct({ shopId, title: "Mug", skus: [{ sellerSku: `MUG-${tracking}`, stock: 5 }] })
+        const orderId = sandbox.placeOrder({ shopId, lines: [{ sku: `MUG-${tracking}`, qty: 2 }] })
+        sandbox.releaseHold(orderId)
+        sandbox.ship(orderId, { trackingNumber: tracking, carrier: "USPS" })
+        assert.strictEqual(sandbox.orderStatus(orderId), "AWAITING_COLLECTION")
+        return orderId
+      }
+      const ukOrder = shipped(uk!.id, "UK00000001")
+      assert.throws(() => sandbox.cancel(ukOrder, { by: "SELLER" }), /25001045|shipped/)
+      const usOrder = shipped(us!.id, "US00000001")
+      assert.throws(() => sandbox.cancel(usOrder, { by: "BUYER" }), /shipped/)
+      assert.throws(() => sandbox.cancel(usOrder, { by: "SYSTEM" }), /shipped/)
+      const [line] = sandbox.order(usOrder).lineItems
+      assert.throws(
+        () => sandbox.cancel(usOrder, { by: "SELLER", lineItemIds: [line!.id] }),
+        /Individual line items of a shipped order/
+      )
+      const cancelId = sandbox.cancel(usOrder, { by: "SELLER" })
+      assert.strictEqual(sandbox.cancellation(cancelId).status, "CANCELLATION_REQUEST_SUCCESS")
+      assert.strictEqual(sandbox.orderStatus(usOrder), "CANCELLED")
+      assert.deepStrictEqual(
+        sandbox.shipments(usOrder).map((p) => p.status),
+        ["CANCELLED"]
+      )
+      assert.isTrue(sandbox.order(usOrder).lineItems.every((l) => l.packageStatus === "CANCELLED"))
+      // The webhook spells it CANCEL (reference §6.1).
+      assert.deepStrictEqual(orderStatusesSent(sandbox, usOrder).slice(-2), ["AWAITING_COLLECTION", "CANCEL"])
+    })
+  )
+
+  it.scopedLive("IN_TRANSIT → CANCELLED by the platform only; DELIVERED no longer cancels", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.scoped({ shops: [{ region: "US" }] })
+      sandbox.addProduct({ title: "Mug", skus: [{ sellerSku: "MUG", stock: 5 }] })
+      const inTransit = () => {
+        const orderId = sandbox.placeOrder({ lines: [{ sku: "MUG" }] })
+        sandbox.releaseHold(orderId)
+        sandbox.ship(orderId, { trackingNumber: `TR${orderId.slice(-8)}` })
+        sandbox.advance(orderId, "IN_TRANSIT")
+        return orderId
+      }
+      const lost = inTransit()
+      assert.throws(() => sandbox.cancel(lost, { by: "SELLER" }), /shipped/)
+      assert.throws(() => sandbox.cancel(lost, { by: "BUYER" }), /shipped/)
+      sandbox.cancel(lost, { by: "SYSTEM" })
+      assert.strictEqual(sandbox.orderStatus(lost), "CANCELLED")
+      assert.strictEqual(sandbox.order(lost).cancellationInitiator, "SYSTEM")
+      const delivered = inTransit()
+      sandbox.advance(delivered, "DELIVERED")
+      assert.throws(() => sandbox.cancel(delivered, { by: "SYSTEM" }), /shipped/)
+    })
+  )
+
+  it.scopedLive("cancelling the last unshipped lines of a PARTIALLY_SHIPPING order makes it AWAITING_COLLECTION", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.scoped()
+      sandbox.addProduct({ title: "Mug", skus: [{ sellerSku: "MUG", stock: 5 }] })
+      const warehouse = sandbox.warehouses()[0]!.id
+      const seller = sandbox.placeOrder({ lines: [{ sku: "MUG", qty: 3 }] })
+      sandbox.releaseHold(seller)
+      const [first] = sandbox.order(seller).lineItems
+      sandbox.ship(seller, { trackingNumber: "RM0000011", lineItemIds: [first!.id] })
+      assert.strictEqual(sandbox.orderStatus(seller), "PARTIALLY_SHIPPING")
+      sandbox.cancel(seller, { by: "SELLER" })
+      assert.strictEqual(sandbox.orderStatus(seller), "AWAITING_COLLECTION")
+      assert.deepStrictEqual(
+        sandbox.order(seller).lineItems.map((l) => l.displayStatus),
+        ["AWAITING_COLLECTION", "CANCELLED", "CANCELLED"]
+      )
+      // The two cancelled units are back; the shipped one left with the carrier.
+      assert.deepStrictEqual(sandbox.stockByWarehouse("MUG")[warehouse], { available: 4, committed: 0 })
+      assert.deepStrictEqual(orderStatusesSent(sandbox, seller).slice(-2), [
+        "PARTIALLY_SHIPPING",
+        "AWAITING_COLLECTION"
+      ])
+      // The shipped part moves on as usual.
+      sandbox.advance(seller, "IN_TRANSIT")
+
+      // A buyer's request for the rest waits for the seller; approving it has the same effect.
+      const buyer = sandbox.placeOrder({ lines: [{ sku: "MUG", qty: 2 }] })
+      sandbox.releaseHold(buyer)
+      const [shippedLine] = sandbox.order(buyer).lineItems
+      sandbox.ship(buyer, { trackingNumber: "RM0000012", lineItemIds: [shippedLine!.id] })
+      const request = sandbox.cancel(buyer, { by: "BUYER" })
+      assert.strictEqual(sandbox.orderStatus(buyer), "PARTIALLY_SHIPPING")
+      sandbox.decideCancellation(request, true)
+      assert.strictEqual(sandbox.orderStatus(buyer), "AWAITING_COLLECTION")
+      assert.strictEqual(orderStatusesSent(sandbox, buyer).at(-1), "AWAITING_COLLECTION")
+    })
+  )
+})
+
+describe("return status machine", () => {
+  it.scopedLive("setReturnStatus moves one step at a time; out-of-turn moves are refused with 25001003", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.scoped()
+      sandbox.addProduct({ title: "Mug", skus: [{ sellerSku: "MUG", stock: 10 }] })
+      const delivered = () => {
+        const orderId = sandbox.placeOrder({ lines: [{ sku: "MUG" }] })
+        sandbox.releaseHold(orderId)
+        sandbox.ship(orderId, { trackingNumber: `RM${orderId.slice(-8)}` })
+        sandbox.advance(orderId, "IN_TRANSIT")
+        sandbox.advance(orderId, "DELIVERED")
+        return orderId
+      }
+      const ret = sandbox.requestReturn(delivered())
+      assert.throws(() => sandbox.setReturnStatus(ret, "RETURN_OR_REFUND_REQUEST_COMPLETE"), /25001003|cannot move/)
+      assert.throws(() => sandbox.setReturnStatus(ret, "BUYER_SHIPPED_ITEM"), /cannot move/)
+      for (const status of [
+        "AWAITING_BUYER_SHIP",
+        "BUYER_SHIPPED_ITEM",
+        "RETURN_OR_REFUND_REQUEST_SUCCESS",
+        "RETURN_OR_REFUND_REQUEST_COMPLETE"
+      ] as const) {
+        sandbox.setReturnStatus(ret, status)
+        assert.strictEqual(sandbox.returnRequest(ret).status, status)
+      }
+      assert.match(sandbox.returnRequest(ret).returnTrackingNumber ?? "", /^RT/)
+      // Complete is final.
+      assert.throws(() => sandbox.setReturnStatus(ret, "RETURN_OR_REFUND_REQUEST_CANCEL"), /cannot move/)
+      // A refund without a return never waits for a parcel.
+      const refund = sandbox.requestReturn(delivered(), { type: "REFUND" })
+      assert.throws(() => sandbox.setReturnStatus(refund, "AWAITING_BUYER_SHIP"), /cannot move/)
+      sandbox.setReturnStatus(refund, "REFUND_OR_RETURN_REQUEST_REJECT")
+      // Arbitration may still side with the buyer.
+      sandbox.setReturnStatus(refund, "RETURN_OR_REFUND_REQUEST_SUCCESS")
+      // Replacements have their own statuses.
+      const replacement = sandbox.requestReturn(delivered(), { type: "REPLACEMENT" })
+      assert.throws(() => sandbox.setReturnStatus(replacement, "RETURN_OR_REFUND_REQUEST_SUCCESS"), /cannot move/)
+      sandbox.setReturnStatus(replacement, "REPLACEMENT_REQUEST_COMPLETE")
+      // Every move was announced (type 12), the refused ones were not.
+      const announced = sandbox.webhooks.notifications
+        .map((n) => JSON.parse(n.body) as { type: number; data: { return_id?: string; return_status?: string } })
+        .filter((b) => b.type === 12 && b.data.return_id === ret)
+        .map((b) => b.data.return_status)
+      assert.deepStrictEqual(announced, [
+        "RETURN_OR_REFUND_REQUEST_PENDING",
+        "AWAITING_BUYER_SHIP",
+        "BUYER_SHIPPED_ITEM",
+        "RETURN_OR_REFUND_REQUEST_SUCCESS",
+        "RETURN_OR_REFUND_REQUEST_COMPLETE"
+      ])
+    })
+  )
+})
+
 describe("webhooks", () => {
   it.scopedLive("signs like TikTok and retries at +2 min, +30 min, +3 h, +12 h with the same notification id", () =>
     Effect.gen(function* () {

@@ -405,7 +405,10 @@ export class TikTokShopSandbox {
     return this.world.defaultDeliveryOption(shopId).providers
   }
 
-  /** Cancels an order (or some lines): buyer, seller (Seller Center) or system. Returns the cancel id. */
+  /**
+   * Cancels an order (or some lines): buyer, seller (Seller Center) or system. Returns the cancel id.
+   * Shipped orders only as a whole: AWAITING_COLLECTION by the seller of a US shop, IN_TRANSIT by the system.
+   */
   cancel(
     orderId: string,
     input: {
@@ -454,7 +457,10 @@ export class TikTokShopSandbox {
     }).id
   }
 
-  /** Moves a return to a status (buyer ships it back, warehouse receives it, refund completes …). */
+  /**
+   * Moves a return to a status (buyer ships it back, warehouse receives it, refund completes …), one
+   * step of the return status machine at a time (`TikTokShopSandboxState.returnMoves`); other moves throw.
+   */
   setReturnStatus(returnId: string, status: ReturnStatus): void {
     this.world.setReturnStatus(returnId, status)
   }

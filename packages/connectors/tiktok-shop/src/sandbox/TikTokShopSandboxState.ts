@@ -9,6 +9,16 @@
  * DELIVERED → COMPLETED, and are CANCELLED only when every line item is; stock is committed when an
  * order is placed and given back when a line is cancelled before it ships.
  *
+ * Cancellation reaches CANCELLED from every status up to IN_TRANSIT (reference §6.1). Once goods are
+ * shipped it is narrower: an AWAITING_COLLECTION order only by the seller of a US shop ("seller-side
+ * only in the US"), an IN_TRANSIT one only by the platform (SYSTEM; inferred: buyers' cancel reasons
+ * exist only for unpaid and to-ship orders, and the seller's Cancel Order answers 25001045 for
+ * shipped goods), and a shipped order only as a whole (25005010). Cancelling the last unshipped lines
+ * of a PARTIALLY_SHIPPING order leaves only shipped lines, so it moves to AWAITING_COLLECTION.
+ *
+ * Returns follow their own machine (`returnMoves`, inferred from the reference's statuses and the
+ * seller's approve/reject decisions); the control API and the seller's decisions both go through it.
+ *
  * @since 0.1.0
  */
 import type { SandboxClock } from "@tkbridge/connector-testkit"
@@ -230,6 +240,58 @@ export const returnStatuses = [
 ] as const
 /** A return status. */
 export type ReturnStatus = (typeof returnStatuses)[number]
+
+/**
+ * Where a return may go next. Refunds without a return never wait for a parcel; arbitration may still
+ * side with the buyer after the seller rejected (`…_SUCCESS` after a rejection); `…_COMPLETE` and the
+ * cancelled statuses are final.
+ */
+export const returnMoves: Readonly<
+  Record<ReturnRequest["type"], Readonly<Partial<Record<ReturnStatus, ReadonlyArray<ReturnStatus>>>>>
+> = {
+  REFUND: {
+    RETURN_OR_REFUND_REQUEST_PENDING: [
+      "RETURN_OR_REFUND_REQUEST_SUCCESS",
+      "REFUND_OR_RETURN_REQUEST_REJECT",
+      "RETURN_OR_REFUND_REQUEST_CANCEL",
+      "AWAITING_BUYER_RESPONSE"
+    ],
+    AWAITING_BUYER_RESPONSE: [
+      "RETURN_OR_REFUND_REQUEST_PENDING",
+      "RETURN_OR_REFUND_REQUEST_SUCCESS",
+      "RETURN_OR_REFUND_REQUEST_CANCEL"
+    ],
+    REFUND_OR_RETURN_REQUEST_REJECT: ["RETURN_OR_REFUND_REQUEST_SUCCESS"],
+    RETURN_OR_REFUND_REQUEST_SUCCESS: ["RETURN_OR_REFUND_REQUEST_COMPLETE"]
+  },
+  RETURN_AND_REFUND: {
+    RETURN_OR_REFUND_REQUEST_PENDING: [
+      "AWAITING_BUYER_SHIP",
+      "RETURN_OR_REFUND_REQUEST_SUCCESS",
+      "REFUND_OR_RETURN_REQUEST_REJECT",
+      "RETURN_OR_REFUND_REQUEST_CANCEL",
+      "AWAITING_BUYER_RESPONSE"
+    ],
+    AWAITING_BUYER_RESPONSE: [
+      "RETURN_OR_REFUND_REQUEST_PENDING",
+      "RETURN_OR_REFUND_REQUEST_SUCCESS",
+      "RETURN_OR_REFUND_REQUEST_CANCEL"
+    ],
+    AWAITING_BUYER_SHIP: ["BUYER_SHIPPED_ITEM", "RETURN_OR_REFUND_REQUEST_CANCEL"],
+    BUYER_SHIPPED_ITEM: ["RETURN_OR_REFUND_REQUEST_SUCCESS", "REJECT_RECEIVE_PACKAGE"],
+    REJECT_RECEIVE_PACKAGE: ["RETURN_OR_REFUND_REQUEST_SUCCESS"],
+    REFUND_OR_RETURN_REQUEST_REJECT: ["RETURN_OR_REFUND_REQUEST_SUCCESS"],
+    RETURN_OR_REFUND_REQUEST_SUCCESS: ["RETURN_OR_REFUND_REQUEST_COMPLETE"]
+  },
+  REPLACEMENT: {
+    REPLACEMENT_REQUEST_PENDING: [
+      "REPLACEMENT_REQUEST_COMPLETE",
+      "REPLACEMENT_REQUEST_REFUND_SUCCESS",
+      "REPLACEMENT_REQUEST_REJECT",
+      "REPLACEMENT_REQUEST_CANCEL"
+    ]
+  }
+}
 
 /** A return, refund or replacement request. */
 export interface ReturnRequest {
@@ -859,7 +921,11 @@ export class World {
     })
   }
 
-  /** Applies a successful cancellation: lines cancelled, stock given back, order CANCELLED when nothing is left. */
+  /**
+   * Applies a successful cancellation: lines cancelled, unshipped stock given back (shipped units are
+   * with the carrier), packages left without a line cancelled, and the order CANCELLED when nothing is
+   * left — or AWAITING_COLLECTION when only shipped lines are.
+   */
   private applyCancellation(c: Cancellation): void {
     const order = this.order(c.orderId)
     const now = this.seconds()
@@ -878,19 +944,40 @@ export class World {
         this.stockChanged(sku)
       }
     }
-    if (this.activeLines(order).length === 0) {
+    for (const id of order.packageIds) {
+      const pkg = this.packages.get(id)
+      if (pkg === undefined || pkg.status === "CANCELLED") continue
+      const lines = order.lineItems.filter((i) => pkg.lineItemIds.includes(i.id))
+      if (lines.every((i) => i.displayStatus === "CANCELLED")) {
+        pkg.status = "CANCELLED"
+        pkg.updateTime = now
+      }
+    }
+    const active = this.activeLines(order)
+    if (active.length === 0) {
       order.cancellationInitiator = c.role
       order.cancelReason = c.reasonText
       order.cancelTime = now
       this.setOrderStatus(order, "CANCELLED", now)
+    } else if (order.status === "PARTIALLY_SHIPPING" && active.every((i) => i.packageId !== undefined)) {
+      // Every remaining item is shipped now: the status the seller shipping the last item would give.
+      this.setOrderStatus(order, "AWAITING_COLLECTION", now)
     } else {
       order.updateTime = now
     }
   }
 
+  /** Who may still cancel an order whose goods have left (reference §6.1; see the module comment). */
+  private mayCancelShipped(order: Order, role: Cancellation["role"]): boolean {
+    if (order.status === "AWAITING_COLLECTION") return role === "SELLER" && this.shop(order.shopId).region === "US"
+    if (order.status === "IN_TRANSIT") return role === "SYSTEM"
+    return false
+  }
+
   /**
    * Cancels (part of) an order. Seller and system cancellations succeed at once; a buyer's succeeds
    * at once while UNPAID or ON_HOLD and otherwise waits for the seller (BUYER_CANCEL, pending).
+   * Shipped orders are cancelled whole, by whom `mayCancelShipped` allows.
    */
   cancel(input: {
     readonly orderId: string
@@ -903,22 +990,34 @@ export class World {
     if (order.status === "COMPLETED" || order.status === "CANCELLED") {
       throw new TikTokError(25001051, "The order is completed or cancelled.")
     }
-    if (shippedOrderStatuses.has(order.status)) throw new TikTokError(25001045, "The order has been shipped.")
+    const shipped = shippedOrderStatuses.has(order.status)
+    if (shipped && !this.mayCancelShipped(order, input.role)) {
+      throw new TikTokError(25001045, "The order has been shipped.")
+    }
     for (const c of this.cancellations.values()) {
       if (c.orderId === order.id && openCancel.has(c.status)) {
         throw new TikTokError(25001011, "A cancellation for this order is already in process.")
       }
     }
-    const lineItemIds =
-      input.lineItemIds === undefined || input.lineItemIds.length === 0
-        ? this.activeLines(order)
-            .filter((i) => i.packageId === undefined)
-            .map((i) => i.id)
-        : [...input.lineItemIds]
-    for (const id of lineItemIds) {
-      const item = order.lineItems.find((i) => i.id === id)
-      if (item === undefined) throw new TikTokError(36009004, `Invalid order_line_item_ids: ${id}.`)
-      if (item.packageId !== undefined) throw new TikTokError(25001045, "The order line item has been shipped.")
+    const named = input.lineItemIds ?? []
+    let lineItemIds: ReadonlyArray<string>
+    if (shipped) {
+      lineItemIds = this.activeLines(order).map((i) => i.id)
+      if (named.length > 0 && (named.length !== lineItemIds.length || named.some((id) => !lineItemIds.includes(id)))) {
+        throw new TikTokError(25005010, "Individual line items of a shipped order cannot be cancelled.")
+      }
+    } else {
+      lineItemIds =
+        named.length === 0
+          ? this.activeLines(order)
+              .filter((i) => i.packageId === undefined)
+              .map((i) => i.id)
+          : [...named]
+      for (const id of lineItemIds) {
+        const item = order.lineItems.find((i) => i.id === id)
+        if (item === undefined) throw new TikTokError(36009004, `Invalid order_line_item_ids: ${id}.`)
+        if (item.packageId !== undefined) throw new TikTokError(25001045, "The order line item has been shipped.")
+      }
     }
     const immediate = input.role !== "BUYER" || order.status === "UNPAID" || order.status === "ON_HOLD"
     const now = this.seconds()
@@ -1008,10 +1107,19 @@ export class World {
     return r
   }
 
-  /** Moves a return to a status (buyer, carrier, seller or operator action). */
+  /**
+   * Moves a return to a status (buyer, carrier, seller or operator action) along `returnMoves`; a move
+   * the machine does not allow is refused with 25001003, as TikTok refuses a decision out of turn.
+   */
   setReturnStatus(returnId: string, status: ReturnStatus): ReturnRequest {
     const r = this.returns.get(returnId)
     if (r === undefined) throw new TikTokError(25001001, `invalid param: no return ${returnId}`)
+    if (!(returnMoves[r.type][r.status] ?? []).includes(status)) {
+      throw new TikTokError(
+        25001003,
+        `Invalid order status: a ${r.type} return cannot move from ${r.status} to ${status}.`
+      )
+    }
     r.status = status
     r.updateTime = this.seconds()
     if (status === "BUYER_SHIPPED_ITEM" && r.returnTrackingNumber === undefined) {
@@ -1044,7 +1152,8 @@ export class World {
       REJECT_REFUND: { from: ["RETURN_OR_REFUND_REQUEST_PENDING"], to: "REFUND_OR_RETURN_REQUEST_REJECT" },
       REJECT_RETURN: { from: ["RETURN_OR_REFUND_REQUEST_PENDING"], to: "REFUND_OR_RETURN_REQUEST_REJECT" },
       REJECT_RECEIVED_PACKAGE: { from: ["BUYER_SHIPPED_ITEM"], to: "REJECT_RECEIVE_PACKAGE" },
-      REJECT_REPLACEMENT: { from: ["REPLACEMENT_REQUEST_PENDING"], to: "REPLACEMENT_REQUEST_REJECT" }
+      REJECT_REPLACEMENT: { from: ["REPLACEMENT_REQUEST_PENDING"], to: "REPLACEMENT_REQUEST_REJECT" },
+      OFFER_PARTIAL_REFUND: { from: ["RETURN_OR_REFUND_REQUEST_PENDING"], to: "AWAITING_BUYER_RESPONSE" }
     }
     const move = moves[decision]
     if (move === undefined) throw new TikTokError(25001001, `invalid param: decision ${decision}`)
