@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { FourPxSign } from "@tkbridge/connector-4px"
-import { FourPxSandbox } from "@tkbridge/connector-4px/sandbox"
+import { FourPxSandbox, FourPxSandboxApi } from "@tkbridge/connector-4px/sandbox"
 import { Effect } from "effect"
 
 type Sandbox = FourPxSandbox.FourPxSandbox
@@ -466,7 +466,9 @@ describe("parcels", () => {
         ["Li", "N"],
         ["Anna", "anna"],
         ["王", "小明"],
-        ["A".repeat(20), "B".repeat(12)]
+        ["A".repeat(20), "B".repeat(12)],
+        ["Sean", "O'Brien"],
+        ["Mary-Jane", "Smith"]
       ] as const) {
         const answer = yield* create(`V-N-${name[0]}`, {
           recipient_info: address({ first_name: name[0], last_name: name[1] })
@@ -501,6 +503,38 @@ describe("parcels", () => {
       assert.strictEqual(us.result, "1")
     })
   )
+
+  it("consignee names: letters and spaces only, given name and surname of 2+ letters each, no repeat, 4-30", () => {
+    const problem = FourPxSandboxApi.consigneeNameProblem
+    // Accepted: the rule counts letters per part, not per word; the surname may sit in first_name.
+    for (const [first, last] of [
+      ["Alice", "Walker"],
+      ["Mary Ann", "Smith"],
+      ["Jo A", "Smith"],
+      ["Al", "Li"],
+      ["Alice Walker", undefined],
+      ["  Alice   Walker ", undefined],
+      ["A".repeat(15), "B".repeat(14)]
+    ] as const) {
+      assert.isUndefined(problem(first, last), `${first} ${last ?? ""}`)
+    }
+    // Refused: punctuation, digits and other scripts are not letters; parts of one letter; repeats; length.
+    const refused: ReadonlyArray<readonly [string, string | undefined, string]> = [
+      ["Sean", "O'Brien", "must be letters"],
+      ["Mary-Jane", "Smith", "must be letters"],
+      ["J. R.", "Smith", "must be letters"],
+      ["Alice", "Walker2", "must be letters"],
+      ["Zoë", "Walker", "must be letters"],
+      ["王", "小明", "must be letters"],
+      ["Li", "N", "surname and given name need at least 2 letters each"],
+      ["A Walker", undefined, "surname and given name need at least 2 letters each"],
+      ["Madonna", undefined, "surname and given name are both required"],
+      ["Anna", "anna", "words must not repeat"],
+      ["Jo", undefined, "length must be 4-30"],
+      ["A".repeat(15), "B".repeat(15), "length must be 4-30"]
+    ]
+    for (const [first, last, why] of refused) assert.strictEqual(problem(first, last), why, `${first} ${last ?? ""}`)
+  })
 
   it.scopedLive("keeps one order per ref_no and blacklists a phone shared by too many consignees", () =>
     Effect.gen(function* () {

@@ -83,16 +83,23 @@ const decimals = (n: number): number => {
 }
 
 /**
- * The consignee-name rules 4PX applies (`010101005`): letters only, a surname and a given name of
- * at least two letters each, no word repeated, 4–30 characters in all.
+ * The consignee-name rule 4PX applies (`010101005`), as far as it is known: letters only — words of
+ * A–Z separated by spaces; no digits, `.`, `'`, `-` or other scripts —, a given name and a surname
+ * of at least 2 letters each, no word repeated (in any case), and 4–30 characters in all, spaces
+ * included. The surname is `last_name`, or the last word of `first_name` when there is none.
  */
 export const consigneeNameProblem = (first: string, last: string | undefined): string | undefined => {
-  const full = [first, last ?? ""].join(" ").trim().replace(/\s+/g, " ")
+  const tidy = (s: string) => s.trim().replace(/\s+/g, " ")
+  const full = [tidy(first), tidy(last ?? "")].filter((part) => part !== "").join(" ")
   if (full.length < 4 || full.length > 30) return "length must be 4-30"
-  if (!/^[A-Za-z][A-Za-z .'-]*$/.test(full)) return "must be letters"
-  const words = full.split(" ").filter(Boolean)
-  if (words.length < 2) return "surname and given name are both required"
-  if (words.some((w) => w.replace(/[^A-Za-z]/g, "").length < 2)) return "each name needs at least 2 letters"
+  if (!/^[A-Za-z]+( [A-Za-z]+)*$/.test(full)) return "must be letters"
+  const words = full.split(" ")
+  const lastName = tidy(last ?? "")
+  const [given, surname] =
+    lastName !== "" ? [tidy(first), lastName] : [words.slice(0, -1).join(" "), words.length > 1 ? words.at(-1)! : ""]
+  if (given === "" || surname === "") return "surname and given name are both required"
+  const letters = (s: string) => s.replace(/ /g, "").length
+  if (letters(given) < 2 || letters(surname) < 2) return "surname and given name need at least 2 letters each"
   const lower = words.map((w) => w.toLowerCase())
   if (new Set(lower).size !== lower.length) return "words must not repeat"
   return undefined
