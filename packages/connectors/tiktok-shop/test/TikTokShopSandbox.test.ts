@@ -326,6 +326,81 @@ describe("webhooks", () => {
     })
   )
 
+  it.scopedLive("inventory status (27) and package updates (4) are delivered signed and decode", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.scoped({ lowStockThreshold: 2 })
+      const hook = yield* receiver([200])
+      sandbox.subscribe(hook.url)
+      // 27 is opt-in, as in Partner Center.
+      sandbox.setTopic(27, true)
+      sandbox.addProduct({ title: "Mug", skus: [{ sellerSku: "MUG", stock: 10 }] })
+      const mug = sandbox.skuId("MUG")
+      sandbox.setStock("MUG", 2)
+      // The seller ships one unit of three, then cancels the rest: two package updates.
+      const orderId = sandbox.placeOrder({ lines: [{ sku: "MUG", qty: 3 }], allowOversell: true })
+      sandbox.releaseHold(orderId)
+      const [first] = sandbox.order(orderId).lineItems
+      const packageId = sandbox.ship(orderId, { trackingNumber: "RM0000021", lineItemIds: [first!.id] })
+      sandbox.cancel(orderId, { by: "SELLER" })
+      yield* Effect.promise(() => sandbox.webhooks.settled())
+
+      const sent = sandbox.webhooks.notifications.filter((n) => n.type === 4 || n.type === 27)
+      assert.deepStrictEqual(
+        sent.map((n) => n.type),
+        [27, 27, 4, 27, 4]
+      )
+      for (const n of sent) {
+        assert.strictEqual(n.state, "delivered")
+        assert.deepStrictEqual(
+          n.attempts.map((a) => a.status),
+          [200]
+        )
+      }
+      const config = {
+        appKey: sandbox.appKey,
+        appSecret: Redacted.make(sandbox.appSecret),
+        webhookSignature: "app_key+body" as const,
+        webhookMaxBytes: 1 << 20
+      }
+      const events = []
+      for (const n of sent) {
+        const delivered = hook.received.find((r) => r.body === n.body)
+        assert.isDefined(delivered, `type ${n.type} reached the receiver`)
+        const request = {
+          method: "POST",
+          url: "/webhooks/tiktok",
+          headers: { authorization: String(delivered!.headers.authorization) },
+          rawBody: new TextEncoder().encode(delivered!.body)
+        }
+        // The connector's verifier (a separate implementation) accepts the signature.
+        yield* TikTokShopWebhook.verify(config, request)
+        events.push(...(yield* TikTokShopWebhook.decode(config, request)).events)
+      }
+      const inventory = sent.filter((n) => n.type === 27).map((n) => JSON.parse(n.body).data)
+      assert.deepStrictEqual(
+        inventory.map((d) => [d.sku_id, d.current_inventory_status]),
+        [
+          [mug, "LOW_STOCK"],
+          [mug, "OUT_OF_STOCK"],
+          [mug, "LOW_STOCK"]
+        ]
+      )
+      const packages = sent.filter((n) => n.type === 4).map((n) => JSON.parse(n.body).data)
+      assert.deepStrictEqual(packages[0], {
+        sc_type: "SPLIT",
+        role_type: "ROLE_SELLER",
+        package_list: [{ package_id: packageId, order_id_list: [orderId] }],
+        update_time: packages[0].update_time
+      })
+      assert.deepInclude(packages[1], { sc_type: "PARTLY_CANCEL_SPLIT", role_type: "ROLE_SELLER" })
+      assert.deepStrictEqual(
+        events.map((e) => e._tag),
+        ["InventoryChanged", "InventoryChanged", "FulfillmentChanged", "InventoryChanged", "FulfillmentChanged"]
+      )
+      assert.deepInclude(events[2], { packageId, orderId, status: "SPLIT" })
+    })
+  )
+
   it.scopedLive("401 is an acceptable answer (no retry); after the fourth retry TikTok gives up", () =>
     Effect.gen(function* () {
       const sandbox = yield* Sandbox.scoped({ webhookRetrySchedule: [10, 10, 10, 10] })

@@ -16,6 +16,12 @@
  * shipped goods), and a shipped order only as a whole (25005010). Cancelling the last unshipped lines
  * of a PARTIALLY_SHIPPING order leaves only shipped lines, so it moves to AWAITING_COLLECTION.
  *
+ * Packages announce themselves (type 4, PACKAGE_UPDATE) when an order's items are split across
+ * packages, with the reference's `sc_type` for the cause: `SPLIT` when the seller ships part of an
+ * order, `PARTLY_CANCEL_SPLIT` when cancelling its unshipped rest leaves the shipped packages alone.
+ * A whole order shipped in one package is no split and is announced by its type-1 status change
+ * only (inferred: every documented `sc_type` names a split or combine).
+ *
  * Returns follow their own machine (`returnMoves`, inferred from the reference's statuses and the
  * seller's approve/reject decisions); the control API and the seller's decisions both go through it.
  *
@@ -339,6 +345,13 @@ export interface AuthCode {
 
 /** The cancel statuses buyers, sellers and the system end in, and the ones still open. */
 const openCancel: ReadonlySet<CancelStatus> = new Set(["CANCELLATION_REQUEST_PENDING"])
+
+/** Type-4 `role_type` of whoever caused a package change. */
+const packageRole: Readonly<Record<Cancellation["role"], string>> = {
+  BUYER: "ROLE_USER",
+  SELLER: "ROLE_SELLER",
+  SYSTEM: "ROLE_SYSTEM"
+}
 
 /** Order statuses in which the goods have left. */
 export const shippedOrderStatuses: ReadonlySet<OrderStatus> = new Set([
@@ -813,6 +826,16 @@ export class World {
     this.setOrderStatus(order, status, now)
   }
 
+  /** Announces a change to an order's packages (type 4, PACKAGE_UPDATE). */
+  private emitPackageUpdate(order: Order, scType: string, roleType: string, packageIds: ReadonlyArray<string>): void {
+    this.notify(order.shopId, 4, {
+      sc_type: scType,
+      role_type: roleType,
+      package_list: packageIds.map((id) => ({ package_id: id, order_id_list: [order.id] })),
+      update_time: order.updateTime
+    })
+  }
+
   /** The order's active (not cancelled) line items. */
   private activeLines(order: Order): ReadonlyArray<LineItem> {
     return order.lineItems.filter((i) => i.displayStatus !== "CANCELLED")
@@ -905,6 +928,7 @@ export class World {
     order.rtsTime = now
     const allShipped = this.activeLines(order).every((i) => i.packageId !== undefined)
     this.setOrderStatus(order, allShipped ? "AWAITING_COLLECTION" : "PARTIALLY_SHIPPING", now)
+    if (!allShipped) this.emitPackageUpdate(order, "SPLIT", "ROLE_SELLER", [pkg.id])
     return pkg
   }
 
@@ -962,6 +986,8 @@ export class World {
     } else if (order.status === "PARTIALLY_SHIPPING" && active.every((i) => i.packageId !== undefined)) {
       // Every remaining item is shipped now: the status the seller shipping the last item would give.
       this.setOrderStatus(order, "AWAITING_COLLECTION", now)
+      const live = order.packageIds.filter((id) => this.packages.get(id)?.status !== "CANCELLED")
+      this.emitPackageUpdate(order, "PARTLY_CANCEL_SPLIT", packageRole[c.role], live)
     } else {
       order.updateTime = now
     }
