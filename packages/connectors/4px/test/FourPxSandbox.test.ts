@@ -40,7 +40,7 @@ interface RawOptions {
   readonly omit?: ReadonlyArray<string>
 }
 
-/** One raw FOP call, signed with the connector's (openssl-checked) signature. */
+/** One raw FOP call, signed with the connector's signature (checked against pinned vectors in FourPxSign.test). */
 const raw = (sandbox: Sandbox, method: string, body: unknown, options: RawOptions = {}) =>
   Effect.promise(async () => {
     const text = typeof body === "string" ? body : JSON.stringify(body)
@@ -195,9 +195,16 @@ describe("gateway", () => {
         // Upper case is the same signature (a production client sends it so).
         const upper = yield* raw(sandbox, "ds.xms.logistics_product.getlist", body, { sign: (s) => s.toUpperCase() })
         assert.strictEqual(upper.json.result, "1")
-        // access_token and language ride along unsigned.
-        const extra = yield* raw(sandbox, "ds.xms.logistics_product.getlist", body, { language: "en" })
+        // access_token and language ride along unsigned: adding them to a signed request keeps it valid.
+        const extra = yield* raw(sandbox, "ds.xms.logistics_product.getlist", body, {
+          language: "en",
+          accessToken: sandbox.issueToken().accessToken
+        })
+        assert.strictEqual(extra.json.result, "1")
         assert.strictEqual(extra.json.msg, "System processing succeeded")
+        const sent = new URLSearchParams(sandbox.requests("ds.xms.logistics_product.getlist").at(-1)!.query)
+        assert.isNotNull(sent.get("access_token"))
+        assert.strictEqual(sent.get("language"), "en")
       })
   )
 

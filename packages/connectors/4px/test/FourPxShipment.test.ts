@@ -162,21 +162,33 @@ describe("shipment.create", () => {
     })
   )
 
-  it.scopedLive("two concurrent creates of one reference leave one parcel", () =>
+  it.scopedLive("two concurrent creates of one reference: one parcel, one answer with it, one pending", () =>
     Effect.gen(function* () {
-      const sandbox = yield* FourPxSandbox.scoped({ createLatencyMs: 150 })
+      // Both creates are sent at once; the second reaches 4PX while the first is inside its 500 ms.
+      const sandbox = yield* FourPxSandbox.scoped({ createLatencyMs: 500 })
       const { services } = yield* connect(sandbox)
-      const [a, b] = yield* Effect.all(
-        [
-          services["shipment.create"].create(parcelRequest("TT-RACE-1")),
-          services["shipment.create"].create(parcelRequest("TT-RACE-1"))
-        ],
+      const create = services["shipment.create"]
+      const results = yield* Effect.all(
+        [create.create(parcelRequest("TT-RACE-1")), create.create(parcelRequest("TT-RACE-1"))],
         { concurrency: 2 }
       )
       assert.strictEqual(sandbox.count("TT-RACE-1"), 1)
-      const settled = [a, b].filter((p) => !p.pending)
-      assert.isAtLeast(settled.length, 1)
-      for (const p of settled) assert.strictEqual(p.externalId, sandbox.parcel("TT-RACE-1")!.dsNo)
+      const held = sandbox.parcel("TT-RACE-1")!
+      const settled = {
+        externalId: held.dsNo,
+        reference: "TT-RACE-1",
+        trackingNumber: held.trackingNumber,
+        carrier: "4PX",
+        pending: false
+      }
+      const inFlight = { externalId: "TT-RACE-1", reference: "TT-RACE-1", carrier: "4PX", pending: true }
+      // Whichever came first made the parcel; the other got DS000007, looked it up (not there yet)
+      // and answered pending — never a second parcel, never an error.
+      assert.sameDeepMembers([...results], [settled, inFlight])
+      assert.strictEqual(sandbox.requests("ds.xms.order.create").length, 2)
+      assert.strictEqual(sandbox.requests("ds.xms.order.get").length, 1)
+      // Polling the pending one finds the parcel the first create made.
+      assert.deepStrictEqual(yield* create.get("TT-RACE-1"), settled)
     })
   )
 
