@@ -1,7 +1,7 @@
 /**
  * FourPxLabelWait: how `label` waits for 4PX to render a label. 4PX renders a label some seconds
- * after the create (published clients sleep 1.5–5 s and ask again), and no caller retries a label
- * fetch for us, so `label` asks again itself: every `labelWait.every` until `labelWait.timeout`
+ * after the create (published clients sleep 1.5–5 s and ask again), and a caller wants the label,
+ * not "try later" — so `label` asks again itself: every `labelWait.every` until `labelWait.timeout`
  * has passed since it started.
  *
  * Only answers that waiting can cure are asked about again: a label not rendered yet and a busy or
@@ -13,7 +13,7 @@
  *
  * The waits are Effect `Schedule` delays on the fiber's `Clock`, so `TestClock` drives them.
  *
- * @since 0.1.1
+ * @since 0.1.0
  */
 import { ConnectorError as Errors } from "@tkbridge/core"
 import { Clock, Duration, Effect, Schedule } from "effect"
@@ -64,7 +64,9 @@ export const waitFor = <A>(
     return yield* counted.pipe(
       Effect.retry({ schedule: schedule(wait, deadline), while: retriable }),
       Effect.catchIf(retriable, (last) => {
-        const waited = `after waiting ${Duration.format(wait.timeout)} (${looks} ${looks === 1 ? "look" : "looks"}, every ${Duration.format(wait.every)})`
+        const waited = Duration.isZero(wait.timeout)
+          ? "without waiting (labelWait.timeout is 0)"
+          : `after waiting ${Duration.format(wait.timeout)} (${looks} ${looks === 1 ? "look" : "looks"}, every ${Duration.format(wait.every)})`
         const common = {
           connection: last.connection,
           code: last.code,

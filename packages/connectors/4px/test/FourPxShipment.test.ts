@@ -431,7 +431,9 @@ describe("shipment.create", () => {
       // timeout 0: one look, no wait.
       const once = yield* connect(sandbox, { config: { labelFormat: "IMG", labelWait: { timeout: 0 } } })
       const before = sandbox.requests("ds.xms.label.get").length
-      assert.strictEqual((yield* Effect.flip(once.services["shipment.create"].label("TT-IMG-1")))._tag, "Transient")
+      const single = yield* Effect.flip(once.services["shipment.create"].label("TT-IMG-1"))
+      assert.strictEqual(single._tag, "Transient")
+      assert.include(single.message, "without waiting")
       assert.strictEqual(sandbox.requests("ds.xms.label.get").length, before + 1)
       sandbox.labelReady("TT-IMG-1")
       const label = yield* create.label("TT-IMG-1")
