@@ -9,7 +9,10 @@
  * for the operation, scaled to the new variables, or the documented cost model before Shopify has
  * answered one (never 0). When the bucket cannot cover the estimate the client waits, on the Effect
  * clock, for it to refill; a wait longer than `maxThrottleWaitMs` fails `RateLimited` at once instead.
- * Calls reserve their estimate one at a time, so concurrent calls queue rather than overdraw.
+ * Calls reserve their estimate one at a time, so concurrent calls queue rather than overdraw. A
+ * report only shows the calls Shopify had charged when it answered, so learning from it keeps the
+ * reservations of calls that may not be in it yet — those still in flight, and those answered while
+ * this one was out (Shopify may have charged them after it) — off the bucket it reports.
  *
  * A throttled answer (`THROTTLED` with HTTP 200 or 429) is `RateLimited` with the wait computed from
  * the bucket; a 429 with `Retry-After` honours the header. An expired token (401) is refreshed once
@@ -21,7 +24,7 @@
 import type { HttpClient } from "@effect/platform"
 import { HttpClientRequest } from "@effect/platform"
 import { AccessToken, Connector, ConnectorHttp, ConnectorError as Errors } from "@tkbridge/core"
-import { Clock, Context, Duration, Effect, Layer, Option, Ref, Schema } from "effect"
+import { Clock, Context, Duration, Effect, Either, Layer, Option, Ref, Schema } from "effect"
 import type { DocumentNode } from "graphql"
 import { parse } from "graphql"
 import type { ShopifyConfig } from "./ShopifyConfig.ts"
@@ -127,19 +130,44 @@ export const make = (config: ShopifyConfig): Effect.Effect<ShopifyClientShape, n
       exchange: result?.exchange
     })
 
-    /** Waits until the bucket can cover `cost`, then reserves it. Runs while holding the gate. */
-    const reserve = (cost: number): Effect.Effect<void, Errors.RateLimited> =>
+    /**
+     * Points reserved by calls sent and not answered yet, and the running total of points of calls
+     * answered so far (a call notes it when it is sent, to tell which calls were answered while it
+     * was out).
+     */
+    const flight = yield* Ref.make({ reserved: 0, answered: 0 })
+
+    /** What a call holds while it is out: its reservation, and `answered` as it was when it was sent. */
+    interface Ticket {
+      readonly points: number
+      readonly mark: number
+    }
+
+    const unreserved: Ticket = { points: 0, mark: 0 }
+
+    /**
+     * Waits until the bucket can cover `cost`, then reserves it. Runs while holding the gate. The
+     * bucket is read again after every wait: an answer that came in meanwhile may have lowered it.
+     */
+    const reserve = (cost: number): Effect.Effect<Ticket, Errors.RateLimited> =>
       Effect.gen(function* () {
-        const current = yield* Ref.get(state)
-        if (Option.isNone(current)) return
-        const b = current.value
-        const now = yield* Clock.currentTimeMillis
-        const need = Math.min(cost, b.maximumAvailable)
-        const available = refill(b, now)
-        let at = now
-        if (need > available) {
+        let waited = 0
+        for (;;) {
+          const current = yield* Ref.get(state)
+          if (Option.isNone(current)) return unreserved
+          const b = current.value
+          const now = yield* Clock.currentTimeMillis
+          const need = Math.min(cost, b.maximumAvailable)
+          const available = refill(b, now)
+          if (need <= available) {
+            yield* Ref.set(state, Option.some({ ...b, currentlyAvailable: available - need, at: now }))
+            return yield* Ref.modify(flight, (f) => [
+              { points: need, mark: f.answered },
+              { ...f, reserved: f.reserved + need }
+            ])
+          }
           const waitMs = Math.ceil(((need - available) / b.restoreRate) * 1000)
-          if (!(b.restoreRate > 0) || waitMs > config.maxThrottleWaitMs) {
+          if (!(b.restoreRate > 0) || waited + waitMs > config.maxThrottleWaitMs) {
             return yield* new Errors.RateLimited({
               connection,
               code: "COST_BUDGET",
@@ -149,32 +177,52 @@ export const make = (config: ShopifyConfig): Effect.Effect<ShopifyClientShape, n
           }
           yield* Effect.logDebug(`waiting ${waitMs} ms for the Shopify cost bucket to refill`)
           yield* Effect.sleep(Duration.millis(waitMs))
-          at = yield* Clock.currentTimeMillis
+          waited += waitMs
         }
-        yield* Ref.set(state, Option.some({ ...b, currentlyAvailable: Math.max(0, refill(b, at) - need), at }))
       })
+
+    /** The call is answered (or gave up): its points are no longer in flight. */
+    const release = (ticket: Ticket) =>
+      Ref.update(flight, (f) => ({ reserved: f.reserved - ticket.points, answered: f.answered + ticket.points }))
 
     /**
      * Runs `call` once the bucket can cover `cost`. Calls reserve one at a time; while the bucket is
      * still unknown (no answer yet) a call holds the gate until Shopify has reported it, so a burst
      * of first calls cannot overdraw a bucket nobody has seen.
      */
-    const paced = <A, E>(cost: number, call: Effect.Effect<A, E>): Effect.Effect<A, E | Errors.RateLimited> =>
+    const paced = <A, E>(
+      cost: number,
+      call: (ticket: Ticket) => Effect.Effect<A, E>
+    ): Effect.Effect<A, E | Errors.RateLimited> =>
       Effect.flatMap(
         gate.withPermits(1)(
           Effect.flatMap(
             Ref.get(state),
-            (known): Effect.Effect<Option.Option<A>, E | Errors.RateLimited> =>
-              Option.isNone(known) ? Effect.map(call, Option.some) : Effect.as(reserve(cost), Option.none<A>())
+            (known): Effect.Effect<Either.Either<A, Ticket>, E | Errors.RateLimited> =>
+              Option.isNone(known) ? Effect.map(call(unreserved), Either.right) : Effect.map(reserve(cost), Either.left)
           )
         ),
-        (done: Option.Option<A>): Effect.Effect<A, E | Errors.RateLimited> =>
-          Option.isSome(done) ? Effect.succeed(done.value) : call
+        (step): Effect.Effect<A, E | Errors.RateLimited> =>
+          Either.isRight(step) ? Effect.succeed(step.right) : Effect.ensuring(call(step.left), release(step.left))
       )
 
-    const learn = (document: Document, variables: Variables, at: number, reported: Cost) =>
+    /**
+     * Takes Shopify's report as the bucket, less what the report may not show yet: the points of
+     * every other call still in flight, and of those answered while this one was out.
+     */
+    const learn = (document: Document, variables: Variables, at: number, reported: Cost, ticket: Ticket) =>
       Effect.gen(function* () {
-        yield* Ref.set(state, Option.some({ ...reported.throttleStatus, at }))
+        const f = yield* Ref.get(flight)
+        const unseen = f.reserved - ticket.points + (f.answered - ticket.mark)
+        const { throttleStatus } = reported
+        yield* Ref.set(
+          state,
+          Option.some({
+            ...throttleStatus,
+            currentlyAvailable: Math.max(0, throttleStatus.currentlyAvailable - unseen),
+            at
+          })
+        )
         if (reported.requestedQueryCost > 0) {
           ratios.set(document.operationName, reported.requestedQueryCost / modelled(document, variables))
         }
@@ -184,7 +232,8 @@ export const make = (config: ShopifyConfig): Effect.Effect<ShopifyClientShape, n
       result: ConnectorHttp.HttpResult,
       document: Document,
       variables: Variables,
-      data: Schema.Schema<A, I>
+      data: Schema.Schema<A, I>,
+      ticket: Ticket
     ): Effect.Effect<A, Errors.ConnectorError> =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
@@ -202,7 +251,7 @@ export const make = (config: ShopifyConfig): Effect.Effect<ShopifyClientShape, n
         }
         const envelope = Option.flatMap(parseJson(result.text), decodeEnvelope)
         const cost = Option.flatMap(envelope, (e) => Option.fromNullable(e.extensions?.cost))
-        if (Option.isSome(cost)) yield* learn(document, variables, now, cost.value)
+        if (Option.isSome(cost)) yield* learn(document, variables, now, cost.value, ticket)
         const byStatus = ShopifyError.fromStatus(result, ctx(now, result), Option.getOrUndefined(cost))
         if (byStatus !== undefined) return yield* Effect.fail(byStatus)
         const transient = (message: string) =>
@@ -242,8 +291,7 @@ export const make = (config: ShopifyConfig): Effect.Effect<ShopifyClientShape, n
       variables: Variables,
       data: Schema.Schema<A, I>
     ): Effect.Effect<A, Errors.ConnectorError> =>
-      paced(
-        estimateNow(document, variables),
+      paced(estimateNow(document, variables), (ticket) =>
         Effect.gen(function* () {
           const body = JSON.stringify({ query: document.query, variables, operationName: document.operationName })
           const request = HttpClientRequest.post(url).pipe(
@@ -252,7 +300,7 @@ export const make = (config: ShopifyConfig): Effect.Effect<ShopifyClientShape, n
             HttpClientRequest.bodyText(body, "application/json")
           )
           const result = yield* http.send(request, { secrets: [token.accessToken] })
-          return yield* interpret(result, document, variables, data)
+          return yield* interpret(result, document, variables, data, ticket)
         })
       ).pipe(Effect.withSpan("shopify.graphql", { attributes: { "graphql.operation": document.operationName } }))
 

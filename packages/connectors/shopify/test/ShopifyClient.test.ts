@@ -5,6 +5,7 @@
  */
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
+import { SandboxServer } from "@tkbridge/connector-testkit"
 import { AccessToken, Connector } from "@tkbridge/core"
 import { Clock, Duration, Effect, Either, Fiber, Layer, Option, Redacted, Schema, TestClock } from "effect"
 import { ShopifyClient, ShopifyConfig, ShopifyCost, ShopifyDocuments, ShopifySchema } from "../src/index.ts"
@@ -274,6 +275,57 @@ describe("ShopifyClient against the sandbox", () => {
       expect(JSON.stringify(error)).not.toContain(c.sandbox.clientSecret)
       expect(curl).toContain("/admin/api/2026-10/graphql.json")
     })
+  )
+
+  it.scopedLive(
+    "concurrent calls count each other's reservations: an answer for one does not free points others hold",
+    () =>
+      Effect.gen(function* () {
+        // A 200-point bucket refilling 100 points a second, and mutations that cost what they ask
+        // (10). Half the requests wait 100 ms before Shopify charges them, so the answers of the
+        // fast ones report a bucket that does not show the slow ones yet. Six waves of ten calls,
+        // 100 ms apart: each wave starts while calls of the last one are still out. Taking each
+        // report as the whole truth sent the next wave into points the slow calls were about to
+        // use (THROTTLED answers in every run).
+        const { sandbox, client } = yield* connect({
+          sandbox: {
+            restoreRate: 100,
+            maximumAvailable: 200,
+            throttleStatus: 429,
+            random: SandboxServer.seededRandom(7)
+          }
+        })
+        const [created] = sandbox.seedSkus([{ sku: "PACE", quantity: 0 }])
+        const item = `gid://shopify/InventoryItem/${created!.variants[0]!.inventoryItemId}`
+        const location = `gid://shopify/Location/${sandbox.defaultLocationId()}`
+        sandbox.fault(ShopifySandbox.routes.graphql, { latencyMs: 100, probability: 0.5 })
+        const write = (i: number) =>
+          client.run(
+            ShopifyDocuments.StockSet,
+            {
+              input: {
+                name: "available",
+                reason: "correction",
+                quantities: [{ inventoryItemId: item, locationId: location, quantity: i, changeFromQuantity: null }]
+              },
+              key: `pace-${i}`
+            },
+            ShopifySchema.StockSetData
+          )
+        const results = yield* Effect.forEach(
+          Array.from({ length: 60 }, (_, i) => i),
+          (i) => Effect.either(write(i)).pipe(Effect.delay(Duration.millis(Math.floor(i / 10) * 100))),
+          { concurrency: "unbounded" }
+        )
+        const statuses = sandbox.server.requestsTo(ShopifySandbox.routes.graphql).map((r) => r.status)
+        expect(statuses).toHaveLength(60)
+        // The client waited for the bucket instead of being throttled.
+        expect({
+          throttled: statuses.filter((s) => s === 429).length,
+          failed: results.filter(Either.isLeft).length
+        }).toEqual({ throttled: 0, failed: 0 })
+      }),
+    { timeout: 30_000 }
   )
 
   it.scopedLive("the bucket the client tracks follows Shopify's throttleStatus", () =>
