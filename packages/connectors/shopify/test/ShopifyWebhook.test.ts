@@ -123,8 +123,9 @@ describe("webhooks: signing and verification", () => {
         apiVersion: "2026-10",
         name: "tkbridge"
       })
-      expect(delivered!.headers["x-shopify-event-id"]).toBeDefined()
-      expect(delivered!.headers["x-shopify-triggered-at"]).toBeDefined()
+      const present = Object.keys(delivered!.headers).filter((h) => h.startsWith("x-shopify-"))
+      expect(present.sort()).toEqual(ShopifySandboxWebhooks.deliveryHeaders.map((h) => h.toLowerCase()).sort())
+      expect(delivered!.headers["x-shopify-name"]).toBe("tkbridge")
       const connector = receiverFor(sandbox)
       const request = toRequest(delivered!)
       yield* connector.verify(request)
@@ -138,6 +139,33 @@ describe("webhooks: signing and verification", () => {
         expect(event.order?.lines.map((l) => [l.externalSku, l.qty])).toEqual([["HOOK-1", 2]])
         expect(event.status).toBe("awaiting_shipment")
       }
+    })
+  )
+
+  it.scopedLive("a subscription without a name still gets all eight headers, X-Shopify-Name empty", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* ShopifySandbox.scoped()
+      const inbox = yield* receiver()
+      sandbox.subscribe(inbox.url, { topics: ["orders/create"] })
+      sandbox.seedSkus([{ sku: "HOOK-2", quantity: 5 }])
+      sandbox.placeOrder({ lines: [{ sku: "HOOK-2", quantity: 1 }] })
+      yield* Effect.promise(() => sandbox.settleWebhooks())
+      const [delivered] = inbox.received
+      const present = Object.keys(delivered!.headers).filter((h) => h.startsWith("x-shopify-"))
+      expect(present.sort()).toEqual(ShopifySandboxWebhooks.deliveryHeaders.map((h) => h.toLowerCase()).sort())
+      expect(delivered!.headers["x-shopify-name"]).toBe("")
+      const validation = yield* Effect.promise(() =>
+        library(sandbox).webhooks.validate({
+          rawBody: delivered!.body.toString("utf8"),
+          rawRequest: { method: "POST", url: delivered!.url, headers: delivered!.headers } as never
+        })
+      )
+      expect(validation).toMatchObject({ valid: true, topic: "ORDERS_CREATE" })
+      expect(validation).not.toHaveProperty("name")
+      yield* receiverFor(sandbox).verify(toRequest(delivered!))
+      // The control API's signed deliveries carry the same eight.
+      const signed = sandbox.signWebhook("orders/updated", { id: 1 })
+      expect(Object.keys(signed.headers).sort()).toEqual([...ShopifySandboxWebhooks.deliveryHeaders].sort())
     })
   )
 

@@ -4,7 +4,10 @@
  * Each change of the sandbox's state is one event (`X-Shopify-Event-Id`), delivered to every
  * subscription of its topic as one delivery (`X-Shopify-Webhook-Id`, stable across that delivery's
  * retries). A delivery is an HTTP POST of the REST-style JSON payload with the eight `X-Shopify-*`
- * headers, signed with base64(HMAC-SHA256(client secret, body)). A receiver has 5 s to answer 2xx;
+ * headers (topic, HMAC, shop domain, API version, webhook id, event id, triggered at, and the
+ * subscription's name — empty for a subscription created without one: the reference lists the
+ * header on every delivery without saying what an unnamed subscription gets), signed with
+ * base64(HMAC-SHA256(client secret, body)). A receiver has 5 s to answer 2xx;
  * otherwise Shopify retries 8 times over 4 hours with exponential backoff (the schedule runs on the
  * sandbox clock, so a sped-up clock plays it in moments), and a subscription whose last 8 deliveries
  * all failed is deleted (checked when the next event comes).
@@ -55,6 +58,18 @@ export interface WebhookOptions {
   readonly deleteAfterFailures?: number | undefined
 }
 
+/** The names of the eight headers of every delivery, as Shopify spells them. */
+export const deliveryHeaders: ReadonlyArray<string> = [
+  "X-Shopify-Topic",
+  "X-Shopify-Hmac-Sha256",
+  "X-Shopify-Shop-Domain",
+  "X-Shopify-API-Version",
+  "X-Shopify-Webhook-Id",
+  "X-Shopify-Event-Id",
+  "X-Shopify-Triggered-At",
+  "X-Shopify-Name"
+]
+
 /** The signed request Shopify would send (headers as Shopify spells them). */
 export interface SignedWebhook {
   readonly topic: string
@@ -100,7 +115,10 @@ export class ShopifySandboxWebhooks {
     if (s !== undefined) s.deleted = true
   }
 
-  /** Signs a payload for `topic` exactly as a delivery would carry it. */
+  /**
+   * Signs a payload for `topic` exactly as a delivery would carry it: always the eight `X-Shopify-*`
+   * headers, `X-Shopify-Name` being the subscription's name (empty when it has none).
+   */
   sign(
     topic: string,
     payload: unknown,
@@ -119,9 +137,9 @@ export class ShopifySandboxWebhooks {
       "X-Shopify-API-Version": this.options.apiVersion,
       "X-Shopify-Webhook-Id": options.webhookId ?? randomUUID(),
       "X-Shopify-Event-Id": options.eventId ?? randomUUID(),
-      "X-Shopify-Triggered-At": new Date(this.clock.now()).toISOString()
+      "X-Shopify-Triggered-At": new Date(this.clock.now()).toISOString(),
+      "X-Shopify-Name": options.name ?? ""
     }
-    if (options.name !== undefined) headers["X-Shopify-Name"] = options.name
     return { topic, body, headers }
   }
 
