@@ -3,7 +3,8 @@
  * fulfillment order state, stock taken off hand), partial shipments, replays and refusals.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Option } from "effect"
+import { Effect, Either, Fiber, Option } from "effect"
+import { ShopifySandbox } from "../src/sandbox/index.ts"
 import { connect } from "./support.ts"
 
 const failure = <A, E extends { readonly _tag: string }>(e: Either.Either<A, E>) =>
@@ -126,6 +127,43 @@ describe("fulfillment.push", () => {
       expect(sandbox.fulfillments(shipped)).toHaveLength(1)
       expect(sandbox.fulfillments(cancelled)).toHaveLength(0)
     })
+  )
+
+  it.scopedLive(
+    "a fulfillmentCreate user error (Shopify gives it no code) is Rejected with Shopify's message",
+    () =>
+      Effect.gen(function* () {
+        const { sandbox, services } = yield* connect()
+        sandbox.seedSkus([{ sku: "RACED", quantity: 5 }])
+        const id = sandbox.placeOrder({ lines: [{ sku: "RACED", quantity: 1 }] })
+        // Every call waits 200 ms on the way in, so the order can be cancelled in the shop's admin
+        // after the connector has read it open and before its fulfillmentCreate is run.
+        sandbox.fault(ShopifySandbox.routes.graphql, { latencyMs: 200 })
+        const fiber = yield* Effect.fork(
+          Effect.either(
+            services["fulfillment.push"].ship({
+              orderId: id,
+              carrier: "UPS",
+              trackingNumber: "R1",
+              idempotencyKey: "r1"
+            })
+          )
+        )
+        const requests = () => sandbox.server.requestsTo(ShopifySandbox.routes.graphql)
+        for (let i = 0; i < 300 && requests().length < 2; i++) yield* Effect.sleep("10 millis")
+        expect(requests().map((r) => JSON.parse(r.text).operationName)).toEqual([
+          "FulfillmentState",
+          "FulfillmentCreate"
+        ])
+        sandbox.cancelOrder(id)
+        const error = failure(yield* Fiber.join(fiber))
+        // `USER_ERROR` is what the connector calls a user error that carries no code of its own.
+        expect(error).toMatchObject({ _tag: "Rejected", code: "USER_ERROR" })
+        expect(error.message).toMatch(/^order \d+: Fulfillment order \d+ has an unfulfillable status= closed\./)
+        expect(error.message).toContain("(fulfillment.lineItemsByFulfillmentOrder.0.fulfillmentOrderId)")
+        expect(sandbox.fulfillments(id)).toHaveLength(0)
+      }),
+    { timeout: 10_000 }
   )
 
   it.scopedLive("without a fulfillment-order write scope the push is ScopeMissing and nothing ships", () =>
