@@ -13,11 +13,10 @@
  * - SIGTERM stops the runner cleanly (exit code 0);
  * - `tkbridge demo`, the README's first command, runs end to end with nothing oversold or lost.
  */
-import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as ConfigLoader from "../src/ConfigLoader.ts"
 import * as DemoWorld from "../src/DemoWorld.ts"
-import { start, tempDir, tkbridge } from "./support/Cli.ts"
+import { tempDir, tkbridge } from "./support/Cli.ts"
+import { eventually, launch } from "./support/Runner.ts"
 
 const { names } = DemoWorld
 
@@ -65,15 +64,6 @@ const shippingAddress = {
   countryCode: "GB"
 }
 
-const eventually = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000) => {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`timed out waiting until ${what}`)
-}
-
 let platforms: DemoWorld.Platforms
 
 /** What each channel shows, and every stock write it took (Shopify's with the quantity it expected). */
@@ -104,34 +94,6 @@ const webhookHistory = (): string =>
       )
   ].join("\n")
 
-/**
- * Starts `tkbridge run` on a free port and waits until it says it listens there. A port found free
- * can be taken by another process before the runner binds it (tests run in parallel); then the
- * runner exits and is started again on another port, rather than the test talking to a stranger.
- */
-const launch = async () => {
-  for (let attempt = 1; ; attempt++) {
-    const dir = tempDir("tkbridge-e2e-")
-    const port = await DemoWorld.freePort()
-    // The channels give an ack 3 s (TikTok) or 5 s (Shopify) and retry minutes later; on a loaded
-    // machine the runner can miss that, as it can in production, and the reconciliation poll is the
-    // backstop. Polling every 10 s keeps the seller-visible outcome within the test's waits.
-    const written = DemoWorld.config(platforms, { port, guards: false, reconcileEvery: "10s" })
-    const file = DemoWorld.writeConfig(dir, written.yaml)
-    const env = { ...written.env, NODE_EXTRA_CA_CERTS: "" }
-    const loaded = await Effect.runPromise(ConfigLoader.load(file, { env: { ...process.env, ...env } }))
-    await Effect.runPromise(DemoWorld.saveGrants(loaded, platforms))
-    const runner = start(dir, ["run"], env)
-    const listening = `Listening on http://127.0.0.1:${port}`
-    await eventually(
-      `the runner listens on ${port} or exits`,
-      () => runner.output().includes(listening) || runner.child.exitCode !== null
-    )
-    if (runner.output().includes(listening)) return { dir, port, written, env, runner }
-    if (attempt === 3) throw new Error(`tkbridge run did not start:\n${runner.output()}`)
-  }
-}
-
 beforeAll(async () => {
   platforms = await DemoWorld.startPlatforms({ catalogue, seed: 3 })
 })
@@ -142,7 +104,10 @@ afterAll(async () => {
 
 describe("tkbridge run and tkbridge demo against the sandboxes", () => {
   it("publishes the ERP's stock to both channels, ships orders from both through 4PX with tracking back, and replays a refused push from the dead-letter queue", async () => {
-    const { dir, port, written, env, runner } = await launch()
+    // The channels give an ack 3 s (TikTok) or 5 s (Shopify) and retry minutes later; on a loaded
+    // machine the runner can miss that, as it can in production, and the reconciliation poll is the
+    // backstop. Polling every 10 s keeps the seller-visible outcome within the test's waits.
+    const { dir, port, written, env, runner } = await launch(platforms, { guards: false, reconcileEvery: "10s" })
     let stopped = false
     try {
       DemoWorld.subscribe(platforms, `http://127.0.0.1:${port}`)
