@@ -6,7 +6,9 @@
  * - the shop's catalogue pairs with the ERP's items and TikTok shows the pool's quantities;
  * - an order placed on TikTok reaches the pool by webhook (TikTok's notices carry no order: the
  *   engine fetches it), is reserved while on hold, gets one parcel at the ERP once it awaits
- *   shipment, and TikTok receives the tracking number; its units are committed;
+ *   shipment, and TikTok receives the tracking number; its units are committed. TikTok's order
+ *   search fails throughout this leg, so reconciliation cannot stand in for the webhooks: every
+ *   notice must be acknowledged 200 by the edge and sit in the inbox as that delivery, applied;
  * - with webhooks lost (`muteWebhooks`), an order still arrives by polling; redelivering the lost
  *   webhooks afterwards changes nothing;
  * - a seller cancellation releases the held units (and no parcel is made); a completed return puts
@@ -20,7 +22,7 @@ import { MemoryConnector } from "@tkbridge/connector-memory"
 import { MemoryFakeChannel, MemorySandbox } from "@tkbridge/connector-memory/sandbox"
 import { TikTokShopConfig, TikTokShopConnector } from "@tkbridge/connector-tiktok-shop"
 import { TikTokShopSandbox } from "@tkbridge/connector-tiktok-shop/sandbox"
-import { DeadLetter, Ledger, Outbox, TokenStore } from "@tkbridge/core"
+import { DeadLetter, Inbox, Ledger, Outbox, TokenStore, WebhookEdge } from "@tkbridge/core"
 import { Engine, EngineFlows, FulfilmentWorkflow, RetryPolicy } from "@tkbridge/engine"
 import { Duration, Effect, Option, Schema } from "effect"
 import { connection, EdgeUrl, engineWithEdge, eventually } from "./support/EngineHarness.ts"
@@ -47,6 +49,11 @@ const states = (orderId: string) =>
   )
 const all = (orderId: string, state: string) =>
   Effect.map(states(orderId), (s) => s.length > 0 && s.every((x) => x === state))
+/** The sandbox's order-status notices (type 1) about an order, oldest first. */
+const noticesOf = (tiktok: TikTokShopSandbox.TikTokShopSandbox, orderId: string) =>
+  tiktok.webhooks.notifications.filter(
+    (n) => n.type === 1 && (JSON.parse(n.body) as { data: { order_id?: string } }).data.order_id === orderId
+  )
 const published = (sku: string) =>
   Effect.flatMap(Ledger.Ledger, (ledger) =>
     Effect.map(ledger.published([{ connection: "tiktok", externalSku: sku }]), (e) => e[0]?.published)
@@ -93,6 +100,8 @@ for (const root of roots) {
             const letters = yield* DeadLetter.DeadLetters
             const outbox = yield* Outbox.StockOutbox
             const ledger = yield* Ledger.Ledger
+            const inbox = yield* Inbox.Inbox
+            const edge = yield* WebhookEdge.WebhookEdge
             const { url } = yield* EdgeUrl
             yield* tokens.save("tiktok", tiktok.issueTokenSet())
             yield* tokens.save("erp", MemoryFakeChannel.tokenSetOf(erp))
@@ -104,7 +113,18 @@ for (const root of roots) {
             tiktok.subscribe(`${url}/webhooks/tiktok`)
 
             // By webhook: held while on hold, shipped with the ERP's tracking number once released.
+            // Order search answers 503 for the whole leg: polling sees nothing, only webhooks bring the order.
+            const searchesBefore = tiktok.requestsTo("orders.search").length
+            tiktok.fault("orders.search", tiktok.tiktokError(36009003))
             const first = tiktok.placeOrder({ lines: [{ sku: "MUG-RED", qty: 2 }] })
+            // UNPAID and ON_HOLD went out; the edge verified, decoded and stored each before answering 200.
+            yield* eventually(
+              Effect.sync(
+                () =>
+                  noticesOf(tiktok, first).length === 2 && noticesOf(tiktok, first).every((n) => n.state !== "pending")
+              )
+            )
+            expect(noticesOf(tiktok, first).map((n) => n.attempts.map((a) => a.status))).toEqual([[200], [200]])
             yield* eventually(all(first, "held"))
             expect(erp.parcels()).toHaveLength(0)
             yield* eventually(Effect.sync(() => tiktok.stock("MUG-RED") === 28))
@@ -115,6 +135,39 @@ for (const root of roots) {
             expect(tiktok.shipments(first).map((s) => s.trackingNumber)).toEqual([parcel[0]!.trackingNumber])
             yield* eventually(all(first, "committed"))
             expect((yield* states(first)).length).toBe(2)
+            // Reconciliation kept polling meanwhile and was turned away every time.
+            yield* eventually(Effect.sync(() => tiktok.requestsTo("orders.search").length > searchesBefore))
+            expect(
+              tiktok
+                .requestsTo("orders.search")
+                .slice(searchesBefore)
+                .every((r) => r.status === 503)
+            ).toBe(true)
+            tiktok.clearFaults("orders.search")
+            // Every notice of the order (UNPAID, ON_HOLD, AWAITING_SHIPMENT, AWAITING_COLLECTION) was
+            // acknowledged 200 once, and is in the inbox as that very delivery, applied. Offering it to
+            // the edge again is TikTok's redelivery: a no-op that names the stored entry.
+            yield* eventually(Effect.sync(() => noticesOf(tiktok, first).every((n) => n.state !== "pending")))
+            const notices = noticesOf(tiktok, first)
+            expect(
+              notices.map((n) => (JSON.parse(n.body) as { data: { order_status: string } }).data.order_status)
+            ).toEqual(["UNPAID", "ON_HOLD", "AWAITING_SHIPMENT", "AWAITING_COLLECTION"])
+            for (const notice of notices) {
+              expect(notice.attempts.map((a) => a.status)).toEqual([200])
+              const again = yield* edge.receive("tiktok", {
+                method: "POST",
+                url: "/webhooks/tiktok",
+                headers: { "content-type": "application/json", authorization: notice.signature },
+                rawBody: new TextEncoder().encode(notice.body)
+              })
+              expect(again).toMatchObject({ status: 200, outcome: "duplicate" })
+              const entryOf = Effect.map(inbox.get(again.id!), Option.getOrThrow)
+              // The latest notice may still be on its way through the processor.
+              yield* eventually(Effect.map(entryOf, (e) => e.status !== "pending"))
+              const entry = yield* entryOf
+              expect(entry).toMatchObject({ connection: "tiktok", status: "done", request: { method: "POST" } })
+              expect(new TextDecoder().decode(entry.request.rawBody)).toBe(notice.body)
+            }
 
             // Webhooks lost: polling brings the order in; the late redelivery changes nothing.
             tiktok.muteWebhooks(true)
