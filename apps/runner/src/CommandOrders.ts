@@ -2,7 +2,8 @@
  * CommandOrders: `tkbridge orders` — recent orders as the pool sees them: their lines' reservations
  * (held, committed when the parcel left, released when cancelled or expired), the parcel booked at
  * the fulfilment connection and the tracking number written back to the channel, from the audit
- * trail of those writes.
+ * trail of those writes, and each parcel as the parcels record keeps it (tracking number, label,
+ * the carrier's latest scan, delivered or not).
  *
  * The ledger port answers one order's reservations; which orders are recent is read here from the
  * reservation table itself (newest first, read-only), the one query the port does not offer. A
@@ -13,7 +14,7 @@
 import { Command, Options } from "@effect/cli"
 import { SqlClient } from "@effect/sql"
 import type { Reservation, StoreError } from "@tkbridge/core"
-import { Audit, Ledger } from "@tkbridge/core"
+import { Audit, Ledger, Parcels } from "@tkbridge/core"
 import { Clock, Effect, Option, Schema } from "effect"
 import { CliFailure, configOption, jsonOption, limitOption, optionalOption, withStoreConfig } from "./CliCommon.ts"
 import { ago } from "./CommandDlq.ts"
@@ -39,7 +40,35 @@ export interface OrderRow {
   }>
   readonly parcel?: { readonly connection: string; readonly outcome: string; readonly at: Date } | undefined
   readonly tracking?: { readonly outcome: string; readonly at: Date } | undefined
+  /** The order's parcels as the parcels record keeps them (labels as links only, never their bytes). */
+  readonly parcels: ReadonlyArray<ParcelRow>
 }
+
+/** A parcel of an order. */
+export interface ParcelRow {
+  readonly fulfiller: string
+  readonly reference: string
+  readonly carrier: string
+  readonly trackingNumber?: string | undefined
+  readonly status: string
+  readonly label?: { readonly format: string; readonly url?: string | undefined } | undefined
+  readonly lastEvent?: { readonly status: string; readonly description: string; readonly at: Date } | undefined
+  readonly deliveredAt?: Date | undefined
+}
+
+const parcelRow = (p: Parcels.ParcelRecord): ParcelRow => ({
+  fulfiller: p.fulfiller,
+  reference: p.reference,
+  carrier: p.carrier,
+  trackingNumber: p.trackingNumber,
+  status: p.status,
+  label: p.label === undefined ? undefined : { format: p.label.format, url: p.label.url },
+  lastEvent:
+    p.lastEvent === undefined
+      ? undefined
+      : { status: p.lastEvent.status, description: p.lastEvent.description, at: p.lastEvent.occurredAt },
+  deliveredAt: p.deliveredAt
+})
 
 const RecentOrder = Schema.Struct({
   connection: Schema.String,
@@ -75,11 +104,12 @@ export const report = (filter: {
 }): Effect.Effect<
   ReadonlyArray<OrderRow>,
   Ledger.LedgerUnavailable | StoreError.StoreError | CliFailure,
-  Ledger.Ledger | Audit.Audit | SqlClient.SqlClient
+  Ledger.Ledger | Audit.Audit | Parcels.Parcels | SqlClient.SqlClient
 > =>
   Effect.gen(function* () {
     const ledger = yield* Ledger.Ledger
     const audit = yield* Audit.Audit
+    const parcels = yield* Parcels.Parcels
     const keys = yield* recent({
       connection: filter.connection,
       limit: filter.state === undefined ? filter.limit : filter.limit * 10
@@ -90,6 +120,7 @@ export const report = (filter: {
         const writes = yield* audit.list({ subject: k.order_id, kind: "write", limit: 20 })
         const parcel = writes.find((w) => w.action === "shipment.create")
         const tracking = writes.find((w) => w.action === "fulfillment.push" && w.connection === k.connection)
+        const kept = yield* parcels.ofOrder(k.connection, k.order_id)
         return {
           connection: k.connection,
           orderId: k.order_id,
@@ -100,7 +131,8 @@ export const report = (filter: {
             parcel === undefined
               ? undefined
               : { connection: parcel.connection ?? "", outcome: parcel.outcome ?? "", at: parcel.at },
-          tracking: tracking === undefined ? undefined : { outcome: tracking.outcome ?? "", at: tracking.at }
+          tracking: tracking === undefined ? undefined : { outcome: tracking.outcome ?? "", at: tracking.at },
+          parcels: kept.map(parcelRow)
         } satisfies OrderRow
       })
     )
@@ -115,6 +147,14 @@ const stateText = (out: OutputShape, s: OrderState) =>
       : s === "mixed"
         ? paint(out, "yellow", s)
         : s
+
+/** A parcel for people: where it is, by its tracking number, and whether its label is there. */
+const parcelText = (out: OutputShape, p: ParcelRow): string => {
+  const where = p.status === "delivered" ? paint(out, "green", "delivered") : p.status
+  const scan = p.lastEvent !== undefined && p.status !== "delivered" ? ` (${p.lastEvent.description})` : ""
+  const label = p.label === undefined && p.status !== "cancelled" ? paint(out, "yellow", " no label") : ""
+  return `${p.fulfiller}: ${p.trackingNumber ?? p.reference} ${where}${scan}${label}`
+}
 
 /** Orders for people. */
 export const render = (out: OutputShape, now: number, rows: ReadonlyArray<OrderRow>): string => {
@@ -136,11 +176,13 @@ export const render = (out: OutputShape, now: number, rows: ReadonlyArray<OrderR
       ago(now, r.receivedAt),
       stateText(out, r.state),
       r.lines.map((l) => `${l.qty}×${l.item}`).join(" "),
-      r.parcel === undefined
-        ? paint(out, "gray", "-")
-        : r.parcel.outcome.startsWith("failed")
-          ? paint(out, "red", `${r.parcel.connection}: ${r.parcel.outcome}`)
-          : `${r.parcel.connection}: ${r.parcel.outcome}`,
+      r.parcels.length > 0
+        ? r.parcels.map((p) => parcelText(out, p)).join(" ")
+        : r.parcel === undefined
+          ? paint(out, "gray", "-")
+          : r.parcel.outcome.startsWith("failed")
+            ? paint(out, "red", `${r.parcel.connection}: ${r.parcel.outcome}`)
+            : `${r.parcel.connection}: ${r.parcel.outcome}`,
       r.tracking === undefined
         ? paint(out, "gray", "-")
         : r.tracking.outcome.startsWith("failed")

@@ -317,6 +317,12 @@ export class ParcelConfig extends Schema.Class<ParcelConfig>("ParcelConfig")({
   }),
   trackingTimeout: Schema.optional(DurationText).annotations({
     description: "how long to wait for a tracking number before the parcel goes to the dead-letter queue (default 3d)"
+  }),
+  labels: Schema.optional(Schema.Boolean).annotations({
+    description: "fetch each parcel's label for the warehouse to print (default true)"
+  }),
+  trackingEventsEvery: Schema.optional(DurationText).annotations({
+    description: "how often the carrier's scans of parcels on their way are read (default 30m)"
   })
 }) {}
 

@@ -42,6 +42,8 @@ const parcelDefaults = (p: ParcelConfig | undefined): EngineFlows.FulfilmentDefa
     ...(p?.unitWeightGrams !== undefined ? { unitWeightGrams: p.unitWeightGrams } : {}),
     ...(p?.trackingPollEvery !== undefined ? { trackingPollEvery: p.trackingPollEvery } : {}),
     ...(p?.trackingTimeout !== undefined ? { trackingTimeout: p.trackingTimeout } : {}),
+    ...(p?.labels !== undefined ? { labels: p.labels } : {}),
+    ...(p?.trackingEventsEvery !== undefined ? { trackingEventsEvery: p.trackingEventsEvery } : {}),
     ...(p?.declaration !== undefined
       ? {
           declaration: EngineFlows.DeclarationDefaults.make(

@@ -25,7 +25,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import type { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import type { Audit, DeadLetter, Inbox, Outbox } from "@tkbridge/core"
+import type { Audit, DeadLetter, Inbox, Outbox, Parcels } from "@tkbridge/core"
 import { Ledger } from "@tkbridge/core"
 import { SqlLedger, SqlStore, SqlSyncState, StoreLock } from "@tkbridge/store-sql"
 import type { Scope } from "effect"
@@ -43,6 +43,7 @@ export type Services =
   | Inbox.Inbox
   | Outbox.StockOutbox
   | Outbox.OutboundJobs
+  | Parcels.Parcels
 
 /** A running `tkbridge run` owns the embedded store: writes must go through it. */
 export class StoreHeld extends Schema.TaggedError<StoreHeld>("tkbridge/StoreHeld")("StoreHeld", {

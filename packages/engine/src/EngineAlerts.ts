@@ -15,6 +15,8 @@ export type AlertCode =
   | "dead_letters"
   | "order_not_reserved"
   | "parcel_not_cancelled"
+  | "label_missing"
+  | "parcel_exception"
   | "suspended"
   | "messages_stalled"
 

@@ -123,7 +123,11 @@ export class FulfilmentDefaults extends Schema.Class<FulfilmentDefaults>("@tkbri
   /** How often a parcel without a tracking number is asked again. */
   trackingPollEvery: duration("5 minutes"),
   /** How long to wait for a tracking number before the parcel goes to the dead-letter queue. */
-  trackingTimeout: duration("3 days")
+  trackingTimeout: duration("3 days"),
+  /** Fetch each parcel's label into the parcels record (for the warehouse to print). */
+  labels: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  /** How often the carrier's events of parcels on their way are pulled (`tracking.pull`). */
+  trackingEventsEvery: duration("30 minutes")
 }) {}
 
 /** Everything the engine runs. */

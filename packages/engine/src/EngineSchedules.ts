@@ -13,6 +13,7 @@
  * | `stock-source:<connection>` | the source's `every` | reads stock levels into the pool |
  * | `stock-reconcile` | `stock.reconcileEvery` | republishes every channel listing |
  * | `dead-letter-alerts` | 5 min | alerts per connection with open dead letters |
+ * | `parcel-tracking:<connection>` | the fulfilment's `trackingEventsEvery` (30 min) | pulls carrier events of parcels on their way (`ParcelTracking`) |
  *
  * A schedule of a minute or more that fits a cron expression runs as a `ClusterCron` — a persisted,
  * deduplicated tick that exactly one runner of the cluster executes, surviving restarts. Cron ticks
@@ -28,7 +29,7 @@
  */
 import type { Sharding } from "@effect/cluster"
 import { ClusterCron, Singleton } from "@effect/cluster"
-import type { StoreError } from "@tkbridge/core"
+import type { Parcels, StoreError } from "@tkbridge/core"
 import { DeadLetter, Inbox, Ledger, Outbox, TokenStore } from "@tkbridge/core"
 import { Context, Cron, Duration, Effect, Either, Layer, Option } from "effect"
 import * as ConnectionAuth from "./ConnectionAuth.ts"
@@ -37,9 +38,10 @@ import { EngineAlerts } from "./EngineAlerts.ts"
 import type { EngineCheckpoints } from "./EngineCheckpoints.ts"
 import * as EngineClock from "./EngineClock.ts"
 import type { EngineFlows } from "./EngineFlows.ts"
-import { CurrentFlows, polledConnections, stockChannels } from "./EngineFlows.ts"
+import { CurrentFlows, fulfilmentDefaults, polledConnections, stockChannels } from "./EngineFlows.ts"
 import { EngineLifecycle } from "./EngineLifecycle.ts"
 import * as InboxProcessor from "./InboxProcessor.ts"
+import * as ParcelTracking from "./ParcelTracking.ts"
 import type * as PartnerCall from "./PartnerCall.ts"
 import * as Reconciliation from "./Reconciliation.ts"
 import { StockPublisher } from "./StockPublisher.ts"
@@ -123,6 +125,7 @@ export type Requirements =
   | StockPusher.StockLanes
   | WorkflowStarter
   | EngineCheckpoints
+  | Parcels.Parcels
   | PartnerCall.Requirements
 
 interface Job {
@@ -334,6 +337,20 @@ const deadLetterAlerts = (tuning: Tuning): Job => ({
   })
 })
 
+const parcelTracking = (flows: EngineFlows): ReadonlyArray<Job> =>
+  ParcelTracking.fulfillers(flows).map((fulfiller) => ({
+    name: `parcel-tracking:${fulfiller}`,
+    every: fulfilmentDefaults(flows, fulfiller).trackingEventsEvery,
+    run: Effect.gen(function* () {
+      const report = yield* ParcelTracking.pull(fulfiller)
+      if (report.events > 0) {
+        yield* Effect.logInfo(
+          `${fulfiller}: ${report.events} new carrier event(s) over ${report.tracked} parcel(s), ${report.delivered} delivered`
+        )
+      }
+    })
+  }))
+
 /** Every schedule the flows call for. */
 export const jobs = (flows: EngineFlows, tuning: Tuning): ReadonlyArray<Job> => [
   inboxSweep(tuning),
@@ -345,6 +362,7 @@ export const jobs = (flows: EngineFlows, tuning: Tuning): ReadonlyArray<Job> => 
   ...reconcile(flows),
   ...stockSources(flows),
   ...stockReconcile(flows),
+  ...parcelTracking(flows),
   deadLetterAlerts(tuning)
 ]
 

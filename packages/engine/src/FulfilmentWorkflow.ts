@@ -9,10 +9,17 @@
  *    parcel it already made instead of making a second one;
  * 3. checks again: an order cancelled while the parcel was being created gets its parcel cancelled;
  * 4. waits durably for the tracking number when the provider assigns it later (a `get` every
- *    `trackingPollEvery`, spaced by durable clocks, up to `trackingTimeout`);
+ *    `trackingPollEvery`, spaced by durable clocks, up to `trackingTimeout`; a check whose retries
+ *    run out counts as "not yet");
  * 5. writes carrier and tracking number back to the order's channel (`fulfillment.push`, idempotency
  *    key `ship:<connection>:<order>`), unless the flow says not to;
- * 6. commits the reservation: the units have left (on hand goes down, the listings are republished).
+ * 6. commits the reservation: the units have left (on hand goes down, the listings are republished);
+ * 7. fetches the parcel's label for the warehouse to print (`labels`, on by default). A label that
+ *    cannot be had raises a `label_missing` alert instead of holding the order back: the tracking
+ *    number is already on the channel and the provider's own console still has the label.
+ *
+ * Each parcel is kept in the parcels record (`Parcels`) as it goes: created, its tracking number,
+ * its label, cancelled — what `tkbridge orders` shows and what the `parcel-tracking` schedule follows.
  *
  * Every partner call is its own activity with its own idempotency key, under the retry policy; a step
  * that cannot succeed dead-letters the order with the whole context and the workflow ends — a replay
@@ -24,17 +31,19 @@
 import * as Crypto from "node:crypto"
 import type { WorkflowEngine } from "@effect/workflow"
 import { Workflow } from "@effect/workflow"
-import type { Connector } from "@tkbridge/core"
-import { Audit, ConnectorError, Ids, Ledger, Order } from "@tkbridge/core"
+import type { Connector, Shipment } from "@tkbridge/core"
+import { Audit, ConnectorError, Ids, Ledger, Order, Parcels } from "@tkbridge/core"
 import type { Layer } from "effect"
 import { Duration, Effect, Schema } from "effect"
 import type { ConnectionRegistryShape } from "./ConnectionRegistry.ts"
 import { ConnectionRegistry } from "./ConnectionRegistry.ts"
+import { EngineAlerts } from "./EngineAlerts.ts"
 import type { FulfilmentDefaults } from "./EngineFlows.ts"
 import { CurrentFlows, fulfilmentDefaults } from "./EngineFlows.ts"
+import * as PartnerCall from "./PartnerCall.ts"
 import { StockPublisher } from "./StockPublisher.ts"
 import type { DeadContext, StepDead, StepRequirements } from "./WorkflowSteps.ts"
-import { giveUp, partnerStep, waitFor } from "./WorkflowSteps.ts"
+import { fromPolicy, giveUp, partnerStep, StepRetryPolicy, step, waitFor } from "./WorkflowSteps.ts"
 
 /** What the workflow is started with. */
 export const FulfilmentPayload = Schema.Struct({
@@ -215,6 +224,7 @@ export type Requirements =
   | Ledger.Ledger
   | Audit.Audit
   | StockPublisher
+  | Parcels.Parcels
 
 /** The workflow's behaviour. */
 export const layer: Layer.Layer<never, never, Requirements> = FulfilmentWorkflow.toLayer((payload) =>
@@ -233,6 +243,21 @@ export const layer: Layer.Layer<never, never, Requirements> = FulfilmentWorkflow
 
     const request = parcelRequest(order, reference, defaults)
     const state = ledgerState(connection, orderId)
+    /** Keeps the parcel in the parcels record (a step's storage failure is retried like a partner's). */
+    const keep = (parcel: typeof Parcel.Type, status: Shipment.ShipmentStatus, label?: Shipment.Label) =>
+      Effect.flatMap(Parcels.Parcels, (store) =>
+        store.record({
+          orderConnection: connection,
+          orderId,
+          fulfiller,
+          reference,
+          externalId: parcel.externalId,
+          carrier: parcel.carrier,
+          trackingNumber: parcel.trackingNumber === "" ? undefined : parcel.trackingNumber,
+          status,
+          label
+        })
+      ).pipe(Effect.mapError(storage(fulfiller)))
     // One activity: the reservation is checked just before the parcel is created and right after
     // it (a cancellation may have released it in between), so a re-run repeats all three.
     const creation = yield* partnerStep({
@@ -265,6 +290,7 @@ export const layer: Layer.Layer<never, never, Requirements> = FulfilmentWorkflow
           },
           (p) => `created ${p.externalId}${p.trackingNumber ? ` ${p.trackingNumber}` : " (tracking pending)"}`
         )
+        yield* keep(parcel, "created")
         const after = yield* state
         return { _tag: "Created" as const, parcel, released: after === "released" }
       })
@@ -286,7 +312,8 @@ export const layer: Layer.Layer<never, never, Requirements> = FulfilmentWorkflow
             Effect.catchTags({
               Rejected: () => Effect.succeed("too_late" as const),
               NotFound: () => Effect.succeed("absent" as const)
-            })
+            }),
+            Effect.tap((outcome) => (outcome === "cancelled" ? keep(creation.parcel, "cancelled") : Effect.void))
           )
         )
       })
@@ -315,15 +342,27 @@ export const layer: Layer.Layer<never, never, Requirements> = FulfilmentWorkflow
         })
       }
       yield* waitFor(`tracking-wait-${i}`, every)
-      parcel = yield* partnerStep({
+      const asked = parcel
+      parcel = yield* step({
         name: `parcel-get-${i}`,
         connection: fulfiller,
-        lane: "high",
         success: Parcel,
         context,
-        call: Effect.flatMap(capability(registry, fulfiller, "shipment.create"), (shipments) =>
-          shipments.get(reference)
-        )
+        execute: Effect.gen(function* () {
+          const policy = yield* StepRetryPolicy
+          const outcome = yield* PartnerCall.run(
+            fulfiller,
+            "high",
+            Effect.flatMap(capability(registry, fulfiller, "shipment.create"), (shipments) =>
+              shipments.get(reference).pipe(Effect.tap((p) => (p.trackingNumber ? keep(p, "created") : Effect.void)))
+            ),
+            policy
+          )
+          // A provider still processing the parcel may not know it yet: that is "no number yet",
+          // asked again at the next check until the tracking timeout, not a dead letter.
+          if (outcome._tag === "Dead" && outcome.exhausted) return { _tag: "Succeeded" as const, value: asked }
+          return fromPolicy(outcome)
+        })
       })
     }
     const trackingNumber = parcel.trackingNumber!
@@ -364,6 +403,36 @@ export const layer: Layer.Layer<never, never, Requirements> = FulfilmentWorkflow
         return { alreadyShipped, committed }
       })
     })
+    if (defaults.labels) {
+      // Journaled as a word, not the label: a PDF does not belong in the workflow's journal.
+      yield* step({
+        name: "label",
+        connection: fulfiller,
+        success: Schema.Literal("labelled", "missing"),
+        context,
+        execute: Effect.gen(function* () {
+          const policy = yield* StepRetryPolicy
+          // Providers wait for the label to render inside the call: one more try is enough.
+          const outcome = yield* PartnerCall.run(
+            fulfiller,
+            "high",
+            Effect.flatMap(capability(registry, fulfiller, "shipment.create"), (shipments) =>
+              Effect.flatMap(shipments.label(reference), (label) => keep(parcel, "labelled", label))
+            ).pipe(Effect.as("labelled" as const)),
+            { ...policy, maxAttempts: Math.min(policy.maxAttempts, 2) }
+          )
+          if (outcome._tag !== "Dead") return fromPolicy<"labelled" | "missing">(outcome)
+          const alerts = yield* EngineAlerts
+          yield* alerts.raise({
+            code: "label_missing",
+            connection: fulfiller,
+            subject: orderId,
+            message: `${fulfiller}: no label for parcel ${reference} (order ${orderId}): ${outcome.error.message}; the tracking number is on the channel, print the label from ${fulfiller}'s console`
+          })
+          return { _tag: "Succeeded" as const, value: "missing" as const }
+        })
+      })
+    }
     return { outcome: "shipped" as const, reference, carrier: parcel.carrier, trackingNumber }
   }).pipe(
     Effect.catchTag("StepDead", (e: StepDead) => Effect.succeed({ outcome: "dead" as const, step: e.step })),

@@ -158,6 +158,12 @@ interface Lane {
   dirty: boolean
   /** When held units of this connection are next let go (compare-and-set connections). */
   holdsAt: number
+  /**
+   * The write after whose "expired" refusal the token was refreshed by force. A later write refused
+   * as expired too means refreshing does not help (connectors refresh once inside every call as
+   * well), so the connection pauses instead of rotating the refresh token on every write.
+   */
+  refreshedAtWrite: number | undefined
   stats: { writes: number; updates: number; stale: number; failures: number; deadLettered: number }
 }
 
@@ -386,6 +392,7 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
       if (sent._tag === "Left") {
         for (const p of plans) failed.push([p, sent.left])
       } else {
+        if (sent.right.some((r) => r._tag !== "Failed")) lane.refreshedAtWrite = undefined
         for (const result of sent.right) {
           const p = byListing.get(result.externalSku)
           if (!p) continue
@@ -484,6 +491,29 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
       })
       const exchange = error.exchange
       const failure = (retryAt: Date) => ({ message: `${error._tag}: ${error.message}`, error, exchange, retryAt })
+      const pause = (markVersion: number | undefined) =>
+        Effect.gen(function* () {
+          lane.refreshedAtWrite = undefined
+          // Only a refusal from the platform marks the grant; the engine's own "still waiting"
+          // answer must not (the seller may have authorized again since it was given).
+          // A refusal met with a grant replaced meanwhile pauses nothing: the write goes again at once
+          // with the new grant. Without a stored grant (an API key) there is nothing to mark, and the
+          // write waits like any paused one rather than going again at once.
+          const replaced =
+            error.code !== awaitingReauthorization &&
+            !(yield* tokens
+              .markNeedsReauth(connection, error.message, markVersion)
+              .pipe(Effect.orElseSucceed(() => true))) &&
+            markVersion !== undefined
+          if (replaced) return yield* outbox.fail(claim, failure(now))
+          yield* alerts.raise({
+            code: "needs_reauth",
+            connection,
+            message: `${connection} needs re-authorization (${error.message}); its stock pushes wait`
+          })
+          yield* resolve(lane, claim.listing, "paused")
+          return yield* outbox.fail(claim, failure(new Date(now.getTime() + options.retry.maxDelayMs)))
+        })
       switch (decision._tag) {
         case "Retry":
           if (error._tag === "RateLimited") lane.blockedUntil = Math.max(lane.blockedUntil, decision.at.getTime())
@@ -499,34 +529,30 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
           return yield* outbox.fail(claim, failure(decision.until))
         }
         case "Refresh": {
+          // Without a stored grant (an API key) there is nothing to refresh: it waits like a refusal.
+          if (grantVersion === undefined) return yield* pause(grantVersion)
+          const write = lane.stats.writes
+          // Another listing of the write that was already answered with a refresh.
+          if (lane.refreshedAtWrite === write) return yield* outbox.fail(claim, failure(now))
+          if (lane.refreshedAtWrite !== undefined) {
+            // Expired again after a forced refresh: the grant itself is broken. Mark the one stored
+            // now (the connector may have rotated it during the call).
+            const current = yield* tokens.get(connection).pipe(
+              Effect.map(Option.map((g) => g.version)),
+              Effect.orElseSucceed(() => Option.none<number>())
+            )
+            return yield* pause(Option.getOrElse(current, () => grantVersion))
+          }
           // The connector already refreshed once through the provider; force one more through the entity.
           const current = yield* tokens.get(connection).pipe(Effect.option, Effect.map(Option.flatten))
           if (Option.isSome(current)) {
             yield* providers.forConnection(connection).refresh(current.value.tokens).pipe(Effect.ignore)
           }
+          lane.refreshedAtWrite = write
           return yield* outbox.fail(claim, failure(now))
         }
-        case "Pause": {
-          // Only a refusal from the platform marks the grant; the engine's own "still waiting"
-          // answer must not (the seller may have authorized again since it was given).
-          // A refusal met with a grant replaced meanwhile pauses nothing: the write goes again at once
-          // with the new grant. Without a stored grant (an API key) there is nothing to mark, and the
-          // write waits like any paused one rather than going again at once.
-          const replaced =
-            error.code !== awaitingReauthorization &&
-            !(yield* tokens
-              .markNeedsReauth(connection, error.message, grantVersion)
-              .pipe(Effect.orElseSucceed(() => true))) &&
-            grantVersion !== undefined
-          if (replaced) return yield* outbox.fail(claim, failure(now))
-          yield* alerts.raise({
-            code: "needs_reauth",
-            connection,
-            message: `${connection} needs re-authorization (${error.message}); its stock pushes wait`
-          })
-          yield* resolve(lane, claim.listing, "paused")
-          return yield* outbox.fail(claim, failure(new Date(now.getTime() + options.retry.maxDelayMs)))
-        }
+        case "Pause":
+          return yield* pause(grantVersion)
         case "Dead": {
           lane.stats.deadLettered++
           yield* outbox.deadLetter(claim, {
@@ -661,6 +687,7 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
         blockedUntil: 0,
         dirty: true,
         holdsAt: 0,
+        refreshedAtWrite: undefined,
         stats: { writes: 0, updates: 0, stale: 0, failures: 0, deadLettered: 0 }
       }
       lanes.set(connection, lane)

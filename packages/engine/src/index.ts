@@ -37,6 +37,8 @@ export * as FulfilmentWorkflow from "./FulfilmentWorkflow.ts"
 export * as InboxApply from "./InboxApply.ts"
 /** The per-connection entity applying inbox entries one at a time. */
 export * as InboxProcessor from "./InboxProcessor.ts"
+/** Follows parcels on their way: carrier events into the parcels record. */
+export * as ParcelTracking from "./ParcelTracking.ts"
 /** A partner call within quota, in a priority lane, under the retry policy. */
 export * as PartnerCall from "./PartnerCall.ts"
 /** Polled orders and after-sales as inbox entries (the same path as webhooks). */

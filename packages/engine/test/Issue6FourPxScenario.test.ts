@@ -4,11 +4,13 @@
  * the ERP that holds the stock, on both composition roots.
  *
  * 500 orders arrive while one call in ten fails transiently on each side: 5xx and TikTok's
- * "service unavailable" at the shop; 5xx, empty 200s, FOP "system busy" envelopes and creates whose
+ * "service unavailable" at the shop; 5xx, empty 200s, FOP "request timeout / exception" envelopes and creates whose
  * answer is lost after 4PX made the parcel. Every one of the 500 ends with exactly one 4PX parcel and
  * that parcel's tracking number on the TikTok order. Orders 4PX refuses for good (a consignee name
  * its rules reject) sit in the dead-letter queue with the reason and 4PX's field code, their units
- * still held; no other letter is left open.
+ * still held; no other letter is left open. Each parcel is kept with its tracking number and label,
+ * and once 4PX delivers them the tracking schedule (its calls failing one in ten as well) marks every
+ * one delivered from the carrier's own scans.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { FourPxConfig, FourPxConnector } from "@tkbridge/connector-4px"
@@ -17,7 +19,7 @@ import { MemoryConnector } from "@tkbridge/connector-memory"
 import { MemoryFakeChannel, MemorySandbox } from "@tkbridge/connector-memory/sandbox"
 import { TikTokShopConfig, TikTokShopConnector } from "@tkbridge/connector-tiktok-shop"
 import { TikTokShopSandbox } from "@tkbridge/connector-tiktok-shop/sandbox"
-import { DeadLetter, Ledger } from "@tkbridge/core"
+import { DeadLetter, Ledger, Parcels } from "@tkbridge/core"
 import { EngineFlows, FulfilmentWorkflow } from "@tkbridge/engine"
 import { Duration, Effect, Option, Schema } from "effect"
 import { connection, engineWithEdge, eventually, startEngine } from "./support/EngineHarness.ts"
@@ -40,7 +42,10 @@ const flows = new EngineFlows.EngineFlows({
   }),
   pool: new EngineFlows.PoolSettings({ itemsFrom: "erp" }),
   reconciliation: new EngineFlows.Reconciliation({ every: Duration.seconds(5) }),
-  fulfilment: new EngineFlows.FulfilmentDefaults({ trackingPollEvery: Duration.millis(300) })
+  fulfilment: new EngineFlows.FulfilmentDefaults({
+    trackingPollEvery: Duration.millis(300),
+    trackingEventsEvery: Duration.millis(300)
+  })
 })
 
 for (const root of roots) {
@@ -74,6 +79,7 @@ for (const root of roots) {
           yield* Effect.gen(function* () {
             const letters = yield* DeadLetter.DeadLetters
             const ledger = yield* Ledger.Ledger
+            const parcels = yield* Parcels.Parcels
             const engine = yield* startEngine({
               grants: [
                 ["tiktok", tiktok.issueTokenSet()],
@@ -142,6 +148,36 @@ for (const root of roots) {
               expect(tiktok.shipments(id)[0]!.carrier).toBe("4PX")
             }
             expect(fourpx.parcels()).toHaveLength(orderCount)
+
+            // Each parcel is kept with its tracking number and the label 4PX rendered for it.
+            for (const id of orders) {
+              const reference = FulfilmentWorkflow.parcelReference("tiktok", id)
+              yield* eventually(
+                Effect.map(parcels.ofOrder("tiktok", id), (kept) => kept.length === 1 && kept[0]!.label !== undefined)
+              )
+              const [kept] = yield* parcels.ofOrder("tiktok", id)
+              expect(kept).toMatchObject({
+                fulfiller: "4px",
+                reference,
+                trackingNumber: fourpx.parcel(reference)!.trackingNumber
+              })
+              expect(kept!.label?.url).toMatch(/^https?:\/\//)
+            }
+            // 4PX delivers them all: the tracking schedule reads the scans and marks each delivered.
+            fourpx.advanceAll("F")
+            const delivered = () =>
+              Effect.map(
+                parcels.list({ connection: "4px", limit: orderCount + refusedCount }),
+                (all) => all.filter((p) => p.status === "delivered").length
+              )
+            yield* eventually(
+              Effect.map(delivered(), (n) => n === orderCount),
+              500
+            )
+            const sample = (yield* parcels.ofOrder("tiktok", orders[0]!))[0]!
+            expect(sample.deliveredAt).toBeDefined()
+            expect(sample.lastEvent?.status).toBe("delivered")
+            expect((yield* parcels.events("4px", sample.trackingNumber!)).length).toBeGreaterThan(1)
             for (const id of orders) {
               yield* eventually(
                 Effect.map(
@@ -178,6 +214,6 @@ for (const root of roots) {
   })
 }
 
-/** FOP's "system busy, try later" envelope (`000020`), answered with HTTP 200 as 4PX does. */
+/** FOP's "request timeout / exception" envelope (`000020`), answered with HTTP 200 as 4PX does. */
 const fourPxBusy = (sandbox: FourPxSandbox.FourPxSandbox, probability: number) =>
   sandbox.fourPxError("000020", { probability })

@@ -218,6 +218,37 @@ for (const root of roots) {
     )
 
     it.live(
+      "a token still refused as expired after a refresh pauses the connection instead of refreshing on every write",
+      () =>
+        Effect.gen(function* () {
+          const sandbox = yield* MemorySandbox.scoped({ rateLimit: false })
+          sandbox.seedItems([{ sku: "A", stock: 0 }])
+          const engine = stockEngine({ root: root.layer(), connections: [memoryConnection("mem", sandbox)] })
+          yield* Effect.gen(function* () {
+            yield* authorize([["mem", sandbox]])
+            const tokens = yield* TokenStore.TokenStore
+            // However fresh the token, the platform calls it expired (a broken grant on its side).
+            sandbox.server.fault("inventory.set", {
+              status: 401,
+              body: { error: { code: "token_expired", message: "The access token has expired." } }
+            })
+            const refreshesBefore = sandbox.server.requestsTo("oauth.token").length
+            yield* publish("mem", "A", 7)
+            yield* eventually(tokens.get("mem").pipe(Effect.map((g) => Option.getOrThrow(g).needsReauth)))
+            // Let the lane run a while longer: a paused connection neither writes nor refreshes.
+            const writes = sandbox.server.requestsTo("inventory.set").length
+            yield* Effect.sleep("1500 millis")
+            expect(sandbox.server.requestsTo("inventory.set").length).toBe(writes)
+            // The connector's own refresh on each call plus the one the pusher forced: a handful, not one per write.
+            expect(sandbox.server.requestsTo("oauth.token").length - refreshesBefore).toBeLessThanOrEqual(3)
+            expect(writes).toBeLessThanOrEqual(4)
+            expect(sandbox.stock("A")).toBe(0)
+          }).pipe(Effect.provide(engine))
+        }).pipe(Effect.scoped),
+      60_000
+    )
+
+    it.live(
       "compare-and-set: a sale the pool already saw settles the stale write without holding anything back",
       () =>
         Effect.gen(function* () {
