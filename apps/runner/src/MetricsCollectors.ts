@@ -1,22 +1,20 @@
 /**
- * MetricsCollectors: feeds `/metrics`.
+ * MetricsCollectors: feeds `/metrics` from the sync engine (`fromEngine`, what `tkbridge run` uses):
  *
- * - `fromEngine` (what `tkbridge run` uses): at scrape time from `Engine.status` — inbox and outbox
- *   depth, dead letters waiting, quota used and the quota in force, seconds to token and
- *   authorization expiry — for every configured connection; and, before every scrape and every
- *   second in the background, the engine's new propagation samples into the delay histogram (the
- *   status keeps only the latest ones, so waiting for a scrape alone would lose some).
- * - `register`: the same gauges straight from the store's ports, for tools that have the store but
- *   no engine.
+ * - at scrape time, from `Engine.status`: inbox and outbox depth, dead letters waiting, quota used
+ *   and the quota in force, seconds to token and authorization expiry — for every configured
+ *   connection, so a scrape shows what the database holds across every runner sharing it;
+ * - before every scrape and every second in the background, the engine's new propagation samples
+ *   into the delay histogram (the status keeps only the latest ones, so waiting for a scrape alone
+ *   would lose some).
  *
- * Either way a scrape shows what the database holds, across every runner sharing it.
+ * The webhook answer-time histogram is fed by the server itself, as it answers.
  *
  * @since 0.1.0
  */
-import { DeadLetter, Inbox, Quota, TokenStore } from "@tkbridge/core"
 import type { Engine } from "@tkbridge/engine"
 import type { Scope } from "effect"
-import { Clock, Duration, Effect, Option, Schedule } from "effect"
+import { Duration, Effect, Schedule } from "effect"
 import type { RunnerMetrics } from "./Metrics.ts"
 
 /** Feeds the metrics from the engine's status for the lifetime of the scope. */
@@ -80,70 +78,4 @@ export const fromEngine = (
     // Before every scrape too, so a scrape shows the samples of a change that landed a moment ago.
     metrics.registry.collect(feed)
     yield* Effect.forkScoped(Effect.repeat(feed, Schedule.spaced(Duration.seconds(1))))
-  })
-
-/** Registers the store-backed collectors. `policies` gives each connection's quota policy. */
-export const register = (
-  metrics: RunnerMetrics,
-  connections: ReadonlyArray<string>,
-  policies: (connection: string) => Quota.Policy
-): Effect.Effect<void, never, Inbox.Inbox | DeadLetter.DeadLetters | Quota.Quota | TokenStore.TokenStore> =>
-  Effect.gen(function* () {
-    const inbox = yield* Inbox.Inbox
-    const letters = yield* DeadLetter.DeadLetters
-    const quota = yield* Quota.Quota
-    const tokens = yield* TokenStore.TokenStore
-    metrics.registry.collect(
-      Effect.gen(function* () {
-        const depth = yield* inbox.depth
-        metrics.inboxDepth.reset()
-        for (const c of connections) metrics.inboxDepth.set({ connection: c }, 0)
-        for (const d of depth) metrics.inboxDepth.set({ connection: d.connection }, d.pending)
-      }).pipe(Effect.ignore)
-    )
-    metrics.registry.collect(
-      Effect.forEach(
-        connections,
-        (c) =>
-          letters
-            .count({ connection: c, status: "open" })
-            .pipe(Effect.map((n) => metrics.dlqSize.set({ connection: c }, n))),
-        { discard: true }
-      ).pipe(Effect.ignore)
-    )
-    metrics.registry.collect(
-      Effect.forEach(
-        connections,
-        (c) => {
-          const policy = policies(c)
-          return quota.usage(Quota.scopeOf(c, policy), policy).pipe(
-            Effect.tap((usage) =>
-              Effect.sync(() => {
-                metrics.quotaUsed.set({ connection: c }, usage.usedToday)
-                const limit = usage.dailyLimit ?? policy.daily
-                if (limit !== undefined) metrics.quotaLimit.set({ connection: c }, limit)
-              })
-            )
-          )
-        },
-        { discard: true }
-      ).pipe(Effect.ignore)
-    )
-    metrics.registry.collect(
-      Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
-        metrics.tokenExpiry.reset()
-        metrics.refreshTokenExpiry.reset()
-        for (const c of connections) {
-          const stored = yield* tokens.get(c).pipe(Effect.orElseSucceed(() => Option.none()))
-          if (Option.isNone(stored)) continue
-          const { expiresAt, refreshExpiresAt } = stored.value.tokens
-          if (expiresAt !== undefined)
-            metrics.tokenExpiry.set({ connection: c }, Math.round((expiresAt.getTime() - now) / 1000))
-          if (refreshExpiresAt !== undefined) {
-            metrics.refreshTokenExpiry.set({ connection: c }, Math.round((refreshExpiresAt.getTime() - now) / 1000))
-          }
-        }
-      })
-    )
   })

@@ -44,6 +44,9 @@ const cities = [
 ]
 const streets = ["High Street", "Station Road", "Church Lane", "Victoria Road", "Park Avenue", "Mill Lane"]
 
+/** What the simulated buyers are made of (names, cities, streets), so a test can look for them in logs. */
+export const buyerParts = { givenNames, familyNames, cities, streets } as const
+
 /** What the shoppers did. */
 export interface ShoppingStats {
   readonly attempts: number

@@ -27,7 +27,7 @@ export * as FlowPlan from "./FlowPlan.ts"
 export * as Log from "./Log.ts"
 /** Prometheus metrics. */
 export * as Metrics from "./Metrics.ts"
-/** `/metrics` fed from the sync-state store. */
+/** `/metrics` fed from the sync engine's status. */
 export * as MetricsCollectors from "./MetricsCollectors.ts"
 /** The operator commands' access to the store beside a running runner. */
 export * as OpsStore from "./OpsStore.ts"

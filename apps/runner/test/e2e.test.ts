@@ -9,12 +9,21 @@
  *   and its tracking number is written back to the channel it came from;
  * - a push TikTok refuses (a sandbox fault) shows up in `tkbridge dlq list`, and once the fault is gone
  *   `tkbridge dlq replay` (through the running runner, which owns the store) delivers it;
+ * - `/metrics` shows what the runner is doing: inbox and outbox depth, dead letters (1 while the
+ *   refused push waits, 0 once replayed), quota used and the daily limit, seconds to token expiry,
+ *   the propagation delay and the webhook answer time, per connection or channel;
  * - `tkbridge stock` publishes what the channels show, and `--explain` names the bundle's limiting item;
+ * - `tkbridge audit` lists the writes made for each order;
  * - SIGTERM stops the runner cleanly (exit code 0);
- * - `tkbridge demo`, the README's first command, runs end to end with nothing oversold or lost.
+ * - no buyer's name, phone, street, postcode or e-mail reaches the runner's logs (at debug level) or
+ *   the audit trail, and no secret reaches the logs;
+ * - `tkbridge demo`, the README's first command, runs end to end with nothing oversold or lost, and
+ *   its JSON log file names none of its simulated buyers.
  */
+import * as Fs from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as DemoWorld from "../src/DemoWorld.ts"
+import * as Shoppers from "../src/Shoppers.ts"
 import { tempDir, tkbridge } from "./support/Cli.ts"
 import { eventually, launch } from "./support/Runner.ts"
 
@@ -44,6 +53,7 @@ const catalogue: DemoWorld.Catalogue = {
   ]
 }
 
+const buyer = { email: "olivia.smith@example.com" }
 const recipient = {
   name: "Olivia Smith",
   phone: "(+44)7700900001",
@@ -62,6 +72,42 @@ const shippingAddress = {
   provinceCode: "England",
   zip: "LS1 4AP",
   countryCode: "GB"
+}
+
+/** What identifies the two buyers: none of it may reach a log line or the audit trail. */
+const personalData = [
+  "Olivia",
+  "Smith",
+  "7700900001",
+  "12 High Street",
+  "EC1A 1BB",
+  buyer.email,
+  "Jack",
+  "Taylor",
+  "7700900002",
+  "3 Station Road",
+  "LS1 4AP"
+]
+
+/** `/metrics`, with each series' value by its name and labels (as `name{a="x",b="y"}`, keys sorted). */
+const scrape = async (port: number) => {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const series = new Map<string, number>()
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue
+    const space = line.lastIndexOf(" ")
+    series.set(line.slice(0, space), Number(line.slice(space + 1)))
+  }
+  const key = (name: string, labels: Record<string, string>) =>
+    `${name}{${Object.keys(labels)
+      .sort()
+      .map((k) => `${k}="${labels[k]}"`)
+      .join(",")}}`
+  return {
+    text,
+    /** The series' value, or undefined when `/metrics` does not show it. */
+    value: (name: string, labels: Record<string, string>) => series.get(key(name, labels))
+  }
 }
 
 let platforms: DemoWorld.Platforms
@@ -107,7 +153,12 @@ describe("tkbridge run and tkbridge demo against the sandboxes", () => {
     // The channels give an ack 3 s (TikTok) or 5 s (Shopify) and retry minutes later; on a loaded
     // machine the runner can miss that, as it can in production, and the reconciliation poll is the
     // backstop. Polling every 10 s keeps the seller-visible outcome within the test's waits.
-    const { dir, port, written, env, runner } = await launch(platforms, { guards: false, reconcileEvery: "10s" })
+    // Debug logs too: personal data must not reach any level.
+    const { dir, port, written, env, runner } = await launch(platforms, {
+      guards: false,
+      reconcileEvery: "10s",
+      args: ["--log-level", "debug"]
+    })
     let stopped = false
     try {
       DemoWorld.subscribe(platforms, `http://127.0.0.1:${port}`)
@@ -125,7 +176,7 @@ describe("tkbridge run and tkbridge demo against the sandboxes", () => {
       )
 
       // The same item bought on both channels.
-      const onTikTok = tiktok.placeOrder({ lines: [{ sku: "TT-MUG", qty: 2 }], recipient })
+      const onTikTok = tiktok.placeOrder({ lines: [{ sku: "TT-MUG", qty: 2 }], recipient, buyer })
       const onShopify = shopify.placeOrder({
         lines: [{ sku: "MUG", quantity: 3 }],
         financialStatus: "PAID",
@@ -145,15 +196,79 @@ describe("tkbridge run and tkbridge demo against the sandboxes", () => {
       expect(booked.has(tiktok.shipments(onTikTok)[0]!.trackingNumber)).toBe(true)
       expect(booked.has(shopify.fulfillments(onShopify)[0]!.tracking[0]!.number!)).toBe(true)
 
-      // /metrics is fed from the engine: the propagation samples of both channels are in.
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-      for (const channel of [names.tiktok, names.shopify]) {
-        const count = new RegExp(`tkbridge_propagation_delay_seconds_count\\{channel="${channel}"\\} (\\d+)`).exec(
-          metrics
-        )
-        expect(Number(count?.[1] ?? 0), metrics).toBeGreaterThan(0)
+      // /metrics is fed from the engine. Once both orders are shipped, nothing waits in any queue.
+      const connections = [names.tiktok, names.shopify, names.fourpx, names.erp]
+      await eventually(
+        "/metrics shows every inbox and outbox empty",
+        async () => {
+          const m = await scrape(port)
+          return connections.every(
+            (connection) =>
+              m.value("tkbridge_inbox_depth", { connection }) === 0 &&
+              m.value("tkbridge_outbox_depth", { connection }) === 0
+          )
+        },
+        30_000
+      )
+      const metrics = await scrape(port)
+      for (const connection of connections) {
+        expect(metrics.value("tkbridge_dlq_size", { connection }), connection).toBe(0)
       }
-      expect(metrics).toMatch(new RegExp(`tkbridge_outbox_depth\\{connection="${names.tiktok}"\\} \\d+`))
+      // Calls spent today against a daily quota: TikTok's plan has one (the others publish none, so
+      // their count shows but stays 0), and it is far from used up.
+      for (const connection of connections) {
+        expect(metrics.value("tkbridge_quota_used", { connection }), connection).toBeGreaterThanOrEqual(0)
+      }
+      const used = metrics.value("tkbridge_quota_used", { connection: names.tiktok })
+      expect(used, metrics.text).toBeGreaterThan(0)
+      expect(metrics.value("tkbridge_quota_limit", { connection: names.tiktok })).toBeGreaterThan(used! * 100)
+      // Each OAuth grant: TikTok's 7-day access token within a 365-day authorization; Shopify's and
+      // the ERP's shorter ones, still valid.
+      const day = 86_400
+      const token = metrics.value("tkbridge_token_expiry_seconds", { connection: names.tiktok })
+      expect(token, metrics.text).toBeGreaterThan(6 * day)
+      expect(token).toBeLessThanOrEqual(7 * day)
+      const authorization = metrics.value("tkbridge_refresh_token_expiry_seconds", { connection: names.tiktok })
+      expect(authorization).toBeGreaterThan(364 * day)
+      expect(authorization).toBeLessThanOrEqual(365 * day)
+      for (const connection of [names.shopify, names.erp]) {
+        expect(metrics.value("tkbridge_token_expiry_seconds", { connection }), connection).toBeGreaterThan(0)
+        expect(metrics.value("tkbridge_refresh_token_expiry_seconds", { connection }), connection).toBeGreaterThan(
+          metrics.value("tkbridge_token_expiry_seconds", { connection })!
+        )
+      }
+      // 4PX is configured with an API key: no token to expire.
+      expect(metrics.value("tkbridge_token_expiry_seconds", { connection: names.fourpx })).toBeUndefined()
+      for (const channel of [names.tiktok, names.shopify]) {
+        // Stock propagation samples of both channels, none slower than the test's own waits.
+        const changes = metrics.value("tkbridge_propagation_delay_seconds_count", { channel })
+        expect(changes, metrics.text).toBeGreaterThan(0)
+        expect(metrics.value("tkbridge_propagation_delay_seconds_sum", { channel })! / changes!).toBeLessThan(60)
+        expect(metrics.value("tkbridge_propagation_delay_seconds_bucket", { channel, le: "+Inf" })).toBe(changes)
+        // Both channels' webhooks were answered, on average well inside TikTok's 3 s.
+        const acks = metrics.value("tkbridge_webhook_ack_seconds_count", { connection: channel })
+        expect(acks, metrics.text).toBeGreaterThan(0)
+        expect(metrics.value("tkbridge_webhook_ack_seconds_sum", { connection: channel })! / acks!).toBeLessThan(3)
+        expect(metrics.value("tkbridge_webhook_ack_seconds_bucket", { connection: channel, le: "+Inf" })).toBe(acks)
+      }
+
+      // The audit trail has each order's writes: the parcel booked at 4PX and the tracking sent back.
+      for (const [connection, order] of [
+        [names.tiktok, onTikTok],
+        [names.shopify, onShopify]
+      ] as const) {
+        const trail = await tkbridge(dir, ["audit", "--json", "--listing", order, "--kind", "write"], env)
+        expect(trail.code, trail.stderr).toBe(0)
+        const entries = (
+          JSON.parse(trail.stdout) as {
+            entries: ReadonlyArray<{ subject?: string; connection?: string; action: string; kind: string }>
+          }
+        ).entries
+        expect(entries.every((e) => e.subject === order && e.kind === "write")).toBe(true)
+        expect(entries.map((e) => `${e.connection}:${e.action}`)).toEqual(
+          expect.arrayContaining([`${names.fourpx}:shipment.create`, `${connection}:fulfillment.push`])
+        )
+      }
 
       const orders = await tkbridge(dir, ["orders", "--json"], env)
       expect(orders.code, orders.stderr).toBe(0)
@@ -174,6 +289,7 @@ describe("tkbridge run and tkbridge demo against the sandboxes", () => {
         return letters.length > 0
       })
       expect(letters[0]).toMatchObject({ connection: names.tiktok, kind: "stock_push", reason: "rejected" })
+      expect((await scrape(port)).value("tkbridge_dlq_size", { connection: names.tiktok })).toBe(letters.length)
       expect(tiktok.stock("TT-TEA")).toBe(30)
       expect(shopify.available("TEA")).toBe(26)
 
@@ -192,6 +308,7 @@ describe("tkbridge run and tkbridge demo against the sandboxes", () => {
       )
       const open = await tkbridge(dir, ["dlq", "list", "--json"], env)
       expect((JSON.parse(open.stdout) as { total: number }).total).toBe(0)
+      expect((await scrape(port)).value("tkbridge_dlq_size", { connection: names.tiktok })).toBe(0)
 
       // The pool table publishes what the channels now show, and explains the bundle's number.
       const stock = await tkbridge(dir, ["stock", "--json"], env)
@@ -211,6 +328,15 @@ describe("tkbridge run and tkbridge demo against the sandboxes", () => {
       stopped = true
       expect(code, runner.output()).toBe(0)
       for (const secret of Object.values(written.env)) expect(runner.output()).not.toContain(secret)
+      // The log (debug lines included) and the audit trail never name, call, locate or e-mail a buyer.
+      const log = runner.output()
+      expect(log).toContain('"level":"debug"')
+      const audit = await tkbridge(dir, ["audit", "--json", "--limit", "10000"], env)
+      expect(audit.code, audit.stderr).toBe(0)
+      for (const pii of personalData) {
+        expect(log.includes(pii), `the runner's log holds "${pii}"`).toBe(false)
+        expect(audit.stdout.includes(pii), `the audit trail holds "${pii}"`).toBe(false)
+      }
     } catch (error) {
       // What the runner said is what explains a stall.
       throw new Error(
@@ -221,7 +347,7 @@ describe("tkbridge run and tkbridge demo against the sandboxes", () => {
     }
   })
 
-  it("tkbridge demo runs end to end and sells nothing twice", async () => {
+  it("tkbridge demo runs end to end, sells nothing twice, and its log names no buyer", async () => {
     const demo = await tkbridge(tempDir("tkbridge-demo-"), [
       "demo",
       "--duration",
@@ -230,7 +356,8 @@ describe("tkbridge run and tkbridge demo against the sandboxes", () => {
       "4",
       "--seed",
       "5",
-      "--json"
+      "--json",
+      "--keep"
     ])
     expect(demo.code, demo.stderr).toBe(0)
     const summary = JSON.parse(demo.stdout) as {
@@ -247,5 +374,20 @@ describe("tkbridge run and tkbridge demo against the sandboxes", () => {
     expect(summary.reserved).toBe(summary.orders.total)
     // The lamp's last four units went to the priority channel only.
     expect(summary.race.accepted).toEqual({ [names.tiktok]: 4, [names.shopify]: 0 })
+
+    // The runner's JSON log file (kept with --keep): one object a line, none naming a buyer.
+    const file = /runner logs\s+(\S+)/.exec(demo.stderr)?.[1]
+    expect(file, demo.stderr).toBeDefined()
+    const log = Fs.readFileSync(file!, "utf8")
+    const lines = log.split("\n").filter((l) => l !== "")
+    expect(lines.length).toBeGreaterThan(0)
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow()
+    const { familyNames, cities, streets } = Shoppers.buyerParts
+    for (const pii of [...familyNames, ...streets, ...cities.map((c) => c.postalCode)]) {
+      expect(log.includes(pii), `the demo's log holds "${pii}"`).toBe(false)
+    }
+    // The shoppers' phones (7700 and six digits) and any e-mail address.
+    expect(log).not.toMatch(/7700\d{6}/)
+    expect(log).not.toMatch(/[\w.+-]+@[\w-]+\.[a-z]{2,}/i)
   })
 })

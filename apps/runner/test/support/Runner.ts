@@ -28,6 +28,8 @@ export interface LaunchOptions extends Omit<DemoWorld.ConfigOptions, "port"> {
   readonly edit?: ((yaml: string, port: number) => string) | undefined
   /** More environment for the runner and the commands beside it. */
   readonly env?: Readonly<Record<string, string>> | undefined
+  /** More arguments for `tkbridge run` (e.g. `--log-level debug`). */
+  readonly args?: ReadonlyArray<string> | undefined
 }
 
 /** A started runner and what the test needs to talk to it. */
@@ -46,7 +48,7 @@ export interface Launched {
  * runner exits and is started again on another port, rather than the test talking to a stranger.
  */
 export const launch = async (platforms: DemoWorld.Platforms, options: LaunchOptions = {}): Promise<Launched> => {
-  const { edit, env: extraEnv, ...configOptions } = options
+  const { edit, env: extraEnv, args = [], ...configOptions } = options
   for (let attempt = 1; ; attempt++) {
     const dir = tempDir("tkbridge-run-")
     const port = await DemoWorld.freePort()
@@ -55,7 +57,7 @@ export const launch = async (platforms: DemoWorld.Platforms, options: LaunchOpti
     const env = { ...written.env, NODE_EXTRA_CA_CERTS: "", ...extraEnv }
     const loaded = await Effect.runPromise(ConfigLoader.load(file, { env: { ...process.env, ...env } }))
     await Effect.runPromise(DemoWorld.saveGrants(loaded, platforms))
-    const runner = start(dir, ["run"], env)
+    const runner = start(dir, ["run", ...args], env)
     const listening = new RegExp(`Listening on https?://127\\.0\\.0\\.1:${port}`)
     await eventually(
       `the runner listens on ${port} or exits`,
