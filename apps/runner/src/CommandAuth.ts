@@ -117,7 +117,11 @@ export const command = Command.make(
         const callback = yield* OAuthCallback.listen(redirectUri, nonce).pipe(
           Effect.mapError((e) => new CliFailure({ message: e.message, exitCode: 2 }))
         )
-        const link = auth.authorizeUrl({ state: nonce, redirectUri: callback.redirectUri })
+        const link = auth.authorizeUrl({
+          state: nonce,
+          redirectUri: callback.redirectUri,
+          scopes: resolved.neededScopes
+        })
         const out = yield* Output
         const opened = !noBrowser && OAuthCallback.openBrowser(link)
         out.writeErr(

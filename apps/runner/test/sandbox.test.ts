@@ -123,8 +123,15 @@ describe("tkbridge against the memory sandbox", () => {
         message: expect.stringContaining("access token valid until")
       })
       expect(of("webhook", "shop")).toMatchObject({ status: "pass" })
-      // The connector asks for every scope it knows; the flows use fewer, so the grant is over-scoped.
-      expect(of("scopes", "shop")).toMatchObject({ status: "warn", message: expect.stringContaining("over-scoped") })
+      // `auth` asked for the scopes the flows use and no more, so the grant is neither short nor over-scoped.
+      expect(of("scopes", "shop")).toMatchObject({
+        status: "pass",
+        message: expect.stringContaining("granted exactly what the flows need")
+      })
+      const link = /^\s+(http\S+\/oauth\/authorize\S+)$/m.exec(shop.output)![1]!
+      const asked = (new URL(link).searchParams.get("scope") ?? "").split(" ").sort()
+      const needed = /need \((.*)\)/.exec(of("scopes", "shop")!.message)![1]!.split(", ").sort()
+      expect(asked).toEqual(needed)
 
       // Authorizing again beside the running runner tells it, so the shop's held work goes now.
       const again = await authorize(dir, "shop")

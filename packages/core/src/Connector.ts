@@ -232,8 +232,17 @@ export interface TrackingPull {
 
 /** OAuth 2 authorization for connectors whose `auth.kind` is `oauth2`. */
 export interface OAuth2 {
-  /** The link the seller opens to authorize the app. `state` comes back on the callback. */
-  readonly authorizeUrl: (input: { readonly state: string; readonly redirectUri: string }) => string
+  /**
+   * The link the seller opens to authorize the app. `state` comes back on the callback. `scopes` are
+   * the ones the connection's flows use: a platform whose link names scopes is asked for exactly
+   * these (a scope asked for but unused trips platforms' risk controls); one that fixes scopes in the
+   * app's registration ignores them. Absent: the connector's own default.
+   */
+  readonly authorizeUrl: (input: {
+    readonly state: string
+    readonly redirectUri: string
+    readonly scopes?: ReadonlyArray<string> | undefined
+  }) => string
   /** Trades the callback for tokens. `params` is the callback's whole query (some platforms sign it). */
   readonly exchange: (input: {
     readonly params: Readonly<Record<string, string>>

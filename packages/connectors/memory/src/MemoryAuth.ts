@@ -41,12 +41,12 @@ export const make = (client: MemoryClientShape, scopes: ReadonlyArray<string>): 
       return toTokenSet(response, yield* Clock.currentTimeMillis, previous)
     })
   return {
-    authorizeUrl: ({ state, redirectUri }) => {
+    authorizeUrl: ({ state, redirectUri, scopes: asked }) => {
       const url = new URL(`${base}/oauth/authorize`)
       url.searchParams.set("client_id", client.config.clientId)
       url.searchParams.set("redirect_uri", redirectUri)
       url.searchParams.set("response_type", "code")
-      url.searchParams.set("scope", scopes.join(" "))
+      url.searchParams.set("scope", (asked ?? scopes).join(" "))
       url.searchParams.set("state", state)
       return url.toString()
     },

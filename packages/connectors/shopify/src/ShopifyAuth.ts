@@ -182,10 +182,15 @@ export const make = (client: ShopifyClientShape): ShopifyAuthShape => {
       return toTokenSet(response, now, config.shop)
     })
 
-  const authorizeUrl = (input: { readonly state: string; readonly redirectUri: string }): string => {
+  const authorizeUrl = (input: {
+    readonly state: string
+    readonly redirectUri: string
+    readonly scopes?: ReadonlyArray<string> | undefined
+  }): string => {
     const url = new URL(base + paths.authorize)
     url.searchParams.set("client_id", config.clientId)
-    url.searchParams.set("scope", (config.scopes ?? defaultScopes).join(","))
+    // Configured scopes win (a seller may widen them on purpose); else what the flows use.
+    url.searchParams.set("scope", (config.scopes ?? input.scopes ?? defaultScopes).join(","))
     url.searchParams.set("redirect_uri", input.redirectUri)
     url.searchParams.set("state", input.state)
     return url.toString()
