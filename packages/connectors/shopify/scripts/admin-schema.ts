@@ -1,13 +1,14 @@
 /**
- * admin-schema: fetches Shopify's own Admin GraphQL schema for the pinned API version, as Shopify
- * publishes it inside the npm package `@shopify/dev-mcp` (`dist/data/admin_<version>.json.gz`, an
- * introspection result). The package is fetched with `npm pack` — never installed: it depends on the
- * Shopify CLI and much more — and only the one file is kept, in a cache outside the repository
- * (`$XDG_CACHE_HOME/tkbridge/shopify` or `~/.cache/tkbridge/shopify`). The file's SHA-256 is pinned,
+ * admin-schema: fetches Shopify's own Admin GraphQL schemas for the API versions the sandbox serves
+ * (2026-01 … 2026-10), as Shopify publishes them inside the npm package `@shopify/dev-mcp`
+ * (`dist/data/admin_<version>.json.gz`, introspection results). The package is fetched with
+ * `npm pack` — never installed: it depends on the Shopify CLI and much more — and only those files
+ * are kept (one pack fills in every pinned version missing), in a cache outside the repository
+ * (`$XDG_CACHE_HOME/tkbridge/shopify` or `~/.cache/tkbridge/shopify`). Each file's SHA-256 is pinned,
  * so a changed or tampered download fails loudly instead of silently validating against something else.
  *
- * Run it directly (`node scripts/admin-schema.ts`) to warm the cache; the tests call
- * `ensureAdminSchema` themselves when the file is missing.
+ * Run it directly (`node scripts/admin-schema.ts`, or with one version) to warm the cache; the tests
+ * call `ensureAdminSchema` themselves when a file is missing.
  *
  * @since 0.1.0
  */
@@ -31,8 +32,11 @@ import { gunzipSync } from "node:zlib"
 /** The npm package that ships Shopify's Admin schemas, and its pinned version. */
 export const sourcePackage = "@shopify/dev-mcp@1.16.0"
 
-/** SHA-256 of each schema file as published in `sourcePackage`. */
+/** SHA-256 of each schema file as published in `sourcePackage` (the versions the sandbox serves). */
 export const pinnedSha256: Readonly<Record<string, string>> = {
+  "2026-01": "28804b33e23becb5296f168545781daa8747a4574ac2089515f3c572d82670b1",
+  "2026-04": "f14a1d924a2ce4a5824dcaa832a90a9fe8d20d0ad16f71240b854401c08b5769",
+  "2026-07": "5bcde995c89c59acdb2ee494378d96f45ce7378a16ec829a74b71d696a08ef19",
   "2026-10": "f3b522f264556925eada700e795e4a002a9cba83444ebcc6c0d724254a0c6593"
 }
 
@@ -98,36 +102,48 @@ export const extractFromTgz = (tgz: Uint8Array, wanted: string): Uint8Array | un
   return undefined
 }
 
+const cachedFile = (version: string): string => join(cacheDir(), `admin_${version}.json.gz`)
+
+/** True when the cache holds the version's file with its pinned hash (any file when none is pinned). */
+const cached = (version: string): boolean => {
+  const file = cachedFile(version)
+  if (!existsSync(file)) return false
+  const expected = pinnedSha256[version]
+  if (expected === undefined || sha256(readFileSync(file)) === expected) return true
+  rmSync(file, { force: true })
+  return false
+}
+
 /**
  * Returns the path of the cached `admin_<version>.json.gz`, fetching it with `npm pack` first when
- * it is missing. Safe to call from several test files at once: the file is written under a unique
- * name and renamed into place.
+ * it is missing (and keeping every other pinned version the cache lacks from the same tarball).
+ * Safe to call from several test files at once: each file is written under a unique name and
+ * renamed into place.
  */
 export const ensureAdminSchema = async (version = "2026-10"): Promise<string> => {
+  if (cached(version)) return cachedFile(version)
   const dir = cacheDir()
-  const file = join(dir, `admin_${version}.json.gz`)
-  const expected = pinnedSha256[version]
-  if (existsSync(file)) {
-    const actual = sha256(readFileSync(file))
-    if (expected === undefined || actual === expected) return file
-    rmSync(file, { force: true })
-  }
   mkdirSync(dir, { recursive: true })
   const work = mkdtempSync(join(tmpdir(), "tkbridge-shopify-schema-"))
   try {
     await run("npm", ["pack", sourcePackage, "--silent", "--pack-destination", work], work)
     const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"))
     if (tarball === undefined) throw new Error(`npm pack ${sourcePackage} produced no tarball`)
-    const gz = extractFromTgz(readFileSync(join(work, tarball)), `package/dist/data/admin_${version}.json.gz`)
-    if (gz === undefined) throw new Error(`${sourcePackage} does not ship dist/data/admin_${version}.json.gz`)
-    const actual = sha256(gz)
-    if (expected !== undefined && actual !== expected) {
-      throw new Error(`admin_${version}.json.gz from ${sourcePackage} has sha256 ${actual}, expected ${expected}`)
+    const tgz = readFileSync(join(work, tarball))
+    const wanted = [version, ...Object.keys(pinnedSha256).filter((v) => v !== version && !cached(v))]
+    for (const v of wanted) {
+      const gz = extractFromTgz(tgz, `package/dist/data/admin_${v}.json.gz`)
+      if (gz === undefined) throw new Error(`${sourcePackage} does not ship dist/data/admin_${v}.json.gz`)
+      const expected = pinnedSha256[v]
+      const actual = sha256(gz)
+      if (expected !== undefined && actual !== expected) {
+        throw new Error(`admin_${v}.json.gz from ${sourcePackage} has sha256 ${actual}, expected ${expected}`)
+      }
+      const partial = join(dir, `.admin_${v}.${randomUUID()}.tmp`)
+      writeFileSync(partial, gz)
+      renameSync(partial, cachedFile(v))
     }
-    const partial = join(dir, `.admin_${version}.${randomUUID()}.tmp`)
-    writeFileSync(partial, gz)
-    renameSync(partial, file)
-    return file
+    return cachedFile(version)
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
@@ -141,12 +157,12 @@ export const loadAdminIntrospection = async (version = "2026-10"): Promise<{ rea
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const version = process.argv[2] ?? "2026-10"
-  ensureAdminSchema(version).then(
-    (file) => console.warn(`Shopify Admin schema ${version}: ${file}`),
-    (error: unknown) => {
-      console.error(String(error))
-      process.exitCode = 1
-    }
-  )
+  const versions = process.argv[2] !== undefined ? [process.argv[2]] : Object.keys(pinnedSha256)
+  const warm = async () => {
+    for (const version of versions) console.warn(`Shopify Admin schema ${version}: ${await ensureAdminSchema(version)}`)
+  }
+  warm().catch((error: unknown) => {
+    console.error(String(error))
+    process.exitCode = 1
+  })
 }

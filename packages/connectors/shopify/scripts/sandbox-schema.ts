@@ -44,8 +44,14 @@ import {
 import { all as documents } from "../src/ShopifyDocuments.ts"
 import { loadAdminIntrospection, sourcePackage } from "./admin-schema.ts"
 
-/** The Admin API version the sandbox schema is generated from. */
+/** The Admin API version the sandbox schema is generated from (the base). */
 export const version = "2026-10"
+
+/**
+ * The other versions the sandbox serves, each generated from its own published schema and kept as
+ * the definitions that differ from the base's.
+ */
+export const otherVersions: ReadonlyArray<string> = ["2026-01", "2026-04", "2026-07"]
 
 type Raw = {
   readonly types: ReadonlyArray<{
@@ -91,8 +97,20 @@ const usedFields = (schema: GraphQLSchema): Map<string, Set<string>> => {
   return used
 }
 
+/** One top-level definition of the generated SDL: `schema`, `@directive` or a type name, and its text. */
+export interface Definition {
+  readonly key: string
+  readonly text: string
+}
+
 /** Generates the sandbox SDL from the official introspection result. */
-export const generateSdl = (introspection: IntrospectionQuery): string => {
+export const generateSdl = (introspection: IntrospectionQuery): string =>
+  `${generateDefinitions(introspection)
+    .map((d) => d.text)
+    .join("\n\n")}\n`
+
+/** The definitions of the sandbox SDL, in order. */
+export const generateDefinitions = (introspection: IntrospectionQuery): ReadonlyArray<Definition> => {
   const schema = buildClientSchema(introspection)
   const raw = (introspection as unknown as { __schema: Raw }).__schema
   const access = new Map<string, ReadonlyArray<string>>()
@@ -162,32 +180,42 @@ export const generateSdl = (introspection: IntrospectionQuery): string => {
       ? ""
       : `(${field.args.map((a) => `${a.name}: ${String(a.type)}${defaultOf(a)}`).join(", ")})`
 
-  const blocks: Array<string> = []
+  const blocks: Array<Definition> = []
   blocks.push(
-    `schema {\n  query: ${schema.getQueryType()!.name}\n  mutation: ${schema.getMutationType()!.name}\n}`,
-    `"""The scopes Shopify documents for a type or field; any one of them grants access."""\ndirective @requiredAccess(anyOf: [String!]!) on OBJECT | INTERFACE | FIELD_DEFINITION`
+    {
+      key: "schema",
+      text: `schema {\n  query: ${schema.getQueryType()!.name}\n  mutation: ${schema.getMutationType()!.name}\n}`
+    },
+    {
+      key: "@requiredAccess",
+      text: `"""The scopes Shopify documents for a type or field; any one of them grants access."""\ndirective @requiredAccess(anyOf: [String!]!) on OBJECT | INTERFACE | FIELD_DEFINITION`
+    }
   )
   const builtIn = new Set(specifiedDirectives.map((d) => d.name))
   for (const d of schema.getDirectives()) {
     if (builtIn.has(d.name)) continue
     const dargs =
       d.args.length === 0 ? "" : `(${d.args.map((a) => `${a.name}: ${String(a.type)}${defaultOf(a)}`).join(", ")})`
-    blocks.push(`directive @${d.name}${dargs}${d.isRepeatable ? " repeatable" : ""} on ${d.locations.join(" | ")}`)
+    blocks.push({
+      key: `@${d.name}`,
+      text: `directive @${d.name}${dargs}${d.isRepeatable ? " repeatable" : ""} on ${d.locations.join(" | ")}`
+    })
   }
   const names = [...new Set([...outputs.keys(), ...others])].sort()
   for (const name of names) {
     const type = schema.getType(name)!
-    if (isScalarType(type)) blocks.push(`scalar ${name}`)
+    if (isScalarType(type)) blocks.push({ key: name, text: `scalar ${name}` })
     else if (isEnumType(type))
-      blocks.push(
-        `enum ${name} {\n${type
+      blocks.push({
+        key: name,
+        text: `enum ${name} {\n${type
           .getValues()
           .map((v) => `  ${v.name}`)
           .join("\n")}\n}`
-      )
+      })
     else if (isInputObjectType(type)) {
       const fields = Object.values(type.getFields()).map((f) => `  ${f.name}: ${String(f.type)}${defaultOf(f)}`)
-      blocks.push(`input ${name}${type.isOneOf ? " @oneOf" : ""} {\n${fields.join("\n")}\n}`)
+      blocks.push({ key: name, text: `input ${name}${type.isOneOf ? " @oneOf" : ""} {\n${fields.join("\n")}\n}` })
     } else if (isObjectType(type) || isInterfaceType(type)) {
       const wanted = outputs.get(name)!
       const interfaces = type.getInterfaces().filter((i) => outputs.has(i.name))
@@ -196,12 +224,36 @@ export const generateSdl = (introspection: IntrospectionQuery): string => {
         .filter((f) => wanted.has(f.name))
         .map((f) => `  ${f.name}${args(f)}: ${String(f.type)}${directive(`${name}.${f.name}`)}`)
       if (fields.length === 0) throw new Error(`${name} would have no fields`)
-      blocks.push(
-        `${isObjectType(type) ? "type" : "interface"} ${name}${implementsPart}${directive(name)} {\n${fields.join("\n")}\n}`
-      )
+      blocks.push({
+        key: name,
+        text: `${isObjectType(type) ? "type" : "interface"} ${name}${implementsPart}${directive(name)} {\n${fields.join("\n")}\n}`
+      })
     }
   }
-  return `${blocks.join("\n\n")}\n`
+  return blocks
+}
+
+/** A version's definitions that differ from the base's, and the base's keys the version lacks. */
+export interface VersionDelta {
+  readonly sdl: string
+  readonly removed: ReadonlyArray<string>
+}
+
+/**
+ * How another version's sandbox SDL differs from the base's: its definitions whose text differs or
+ * that the base lacks (whole, as generated from that version's published schema), and the keys of
+ * base definitions it does not have.
+ */
+export const versionDelta = (base: ReadonlyArray<Definition>, other: ReadonlyArray<Definition>): VersionDelta => {
+  const byKey = new Map(base.map((d) => [d.key, d.text]))
+  const keys = new Set(other.map((d) => d.key))
+  return {
+    sdl: other
+      .filter((d) => byKey.get(d.key) !== d.text)
+      .map((d) => d.text)
+      .join("\n\n"),
+    removed: base.filter((d) => !keys.has(d.key)).map((d) => d.key)
+  }
 }
 
 const escapeTemplate = (s: string) => s.replace(/\\/g, "\\\\").replace(/`/g, "\\`").replace(/\$\{/g, "\\${")
@@ -226,11 +278,12 @@ export const sourceLicense: ReadonlyArray<string> = [
   "CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE."
 ]
 
-/** The TypeScript module holding the generated SDL. */
-export const moduleText = (sdl: string): string => `/**
- * ShopifySandboxSchemaSdl: the sandbox's GraphQL schema — the part of Shopify's Admin API ${version}
- * the connector uses, generated from Shopify's published schema (${sourcePackage},
- * \`dist/data/admin_${version}.json.gz\`) by \`scripts/sandbox-schema.ts\`. Do not edit by hand:
+/** The TypeScript module holding the generated SDL of the base version and the other versions' deltas. */
+export const moduleText = (sdl: string, deltas: Readonly<Record<string, VersionDelta>>): string => `/**
+ * ShopifySandboxSchemaSdl: the sandbox's GraphQL schema — the part of Shopify's Admin API the
+ * connector uses — for ${version} and, as the definitions that differ from it, for
+ * ${Object.keys(deltas).join(", ")}. Generated from Shopify's published schemas (${sourcePackage},
+ * \`dist/data/admin_<version>.json.gz\`) by \`scripts/sandbox-schema.ts\`. Do not edit by hand:
  * change the connector's documents, then run \`node scripts/sandbox-schema.ts\`.
  *
  * The schema text below is derived from ${sourcePackage}, distributed under the ISC License
@@ -242,20 +295,45 @@ ${sourceLicense.map((line) => (line === "" ? " *" : ` * ${line}`)).join("\n")}
  * @since 0.1.0
  */
 
-/** The Admin API version the SDL was generated from. */
+/** The Admin API version \`sdl\` was generated from. */
 export const apiVersion = "${version}"
 
 /** The sandbox schema in SDL, with \`@requiredAccess\` scopes from Shopify's schema. */
 export const sdl = \`${escapeTemplate(sdl)}\`
+
+/** How another version's schema differs from \`sdl\`: whole definitions to use instead, and definitions it lacks. */
+export interface VersionDelta {
+  readonly sdl: string
+  readonly removed: ReadonlyArray<string>
+}
+
+/** The other versions the sandbox serves, as deltas from \`sdl\` (each generated from that version's schema). */
+export const versions: Readonly<Record<string, VersionDelta>> = {
+${Object.entries(deltas)
+  .map(
+    ([v, d]) =>
+      `  "${v}": {\n    sdl: \`${escapeTemplate(d.sdl)}\`,\n    removed: [${d.removed.map((k) => JSON.stringify(k)).join(", ")}]\n  }`
+  )
+  .join(",\n")}
+}
 `
 
 /** Where the generated module lives. */
 export const target = fileURLToPath(new URL("../src/sandbox/ShopifySandboxSchemaSdl.ts", import.meta.url))
 
+/** Generates the module text from the published schemas (fetched into the cache when missing). */
+export const generateModule = async (): Promise<string> => {
+  const load = async (v: string) => (await loadAdminIntrospection(v)) as unknown as IntrospectionQuery
+  const base = generateDefinitions(await load(version))
+  const deltas: Record<string, VersionDelta> = {}
+  for (const v of otherVersions) deltas[v] = versionDelta(base, generateDefinitions(await load(v)))
+  return moduleText(`${base.map((d) => d.text).join("\n\n")}\n`, deltas)
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  loadAdminIntrospection(version).then(
-    (introspection) => {
-      writeFileSync(target, moduleText(generateSdl(introspection as unknown as IntrospectionQuery)))
+  generateModule().then(
+    (text) => {
+      writeFileSync(target, text)
       console.warn(`wrote ${target}`)
     },
     (error: unknown) => {

@@ -14,6 +14,17 @@ import { Schema } from "effect"
 /** The Admin API version the connector is pinned to (newest stable on 2026-11-26). */
 export const defaultApiVersion = "2026-10"
 
+/**
+ * The Admin API versions a connection may name: the stable versions Shopify still supports on
+ * 2026-11-26 that have the `inventorySetQuantities` shape the connector writes (mandatory
+ * `changeFromQuantity` and `@idempotent`, from 2026-04). 2026-01 (supported until January 2027)
+ * predates it; `unstable` and release candidates carry no guarantees.
+ */
+export const supportedApiVersions = ["2026-04", "2026-07", "2026-10"] as const
+
+/** An Admin API version a connection may name. */
+export type ApiVersion = (typeof supportedApiVersions)[number]
+
 const NonEmpty = Schema.String.pipe(Schema.filter((s) => s.trim().length > 0 || "must not be empty"))
 
 /** A shop's permanent domain, `<name>.myshopify.com`. */
@@ -25,9 +36,12 @@ export const ShopDomain = Schema.String.pipe(
   )
 )
 
-const ApiVersion = Schema.String.pipe(
-  Schema.filter((s) => /^\d{4}-(01|04|07|10)$/.test(s) || s === "unstable" || "must be a version like 2026-10")
-)
+const ApiVersion = Schema.Literal(...supportedApiVersions).annotations({
+  message: () => ({
+    message: `must be a supported Admin API version: ${supportedApiVersions.join(", ")}`,
+    override: true
+  })
+})
 
 const Url = Schema.String.pipe(
   Schema.filter((s) => {
@@ -52,7 +66,10 @@ export const ShopifyConfig = Schema.Struct({
   clientSecret: Schema.Redacted(NonEmpty),
   /** The secret being rotated out: Shopify may keep signing webhooks with it for up to an hour. Secret. */
   previousClientSecret: Schema.optional(Schema.Redacted(NonEmpty)),
-  /** Admin API version (`YYYY-MM`). Pinned to 2026-10; Shopify serves retired versions with the oldest supported one. */
+  /**
+   * Admin API version: one of `supportedApiVersions` (default 2026-10). Should Shopify retire it, it
+   * answers with the oldest version it still serves, and the client logs a warning.
+   */
   apiVersion: Schema.optionalWith(ApiVersion, { default: () => defaultApiVersion }),
   /** Overrides `https://<shop>` (a proxy or the sandbox). OAuth and GraphQL paths are appended to it. */
   apiBaseUrl: Schema.optional(Url),

@@ -1,28 +1,39 @@
 /**
- * The connector's GraphQL against Shopify's own Admin schema (2026-10, as published in
- * `@shopify/dev-mcp@1.16.0`): every document validates, the sandbox's schema is exactly what the
- * generator derives from Shopify's schema and the documents, each capability asks for exactly the
+ * The connector's GraphQL against Shopify's own Admin schemas (2026-10, and the other versions the
+ * connector may name or the sandbox serves, as published in `@shopify/dev-mcp@1.16.0`): every
+ * document validates, the sandbox's schema of each version is exactly what the generator derives
+ * from Shopify's schema of that version and the documents, each capability asks for exactly the
  * scopes Shopify documents for what it reads and writes, and the sandbox refuses what Shopify's
  * schema refuses.
  */
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import type { GraphQLSchema, IntrospectionQuery } from "graphql"
+import type { GraphQLEnumType, GraphQLInputObjectType, GraphQLSchema, IntrospectionQuery } from "graphql"
 import {
+  buildSchema,
   getNamedType,
   isInterfaceType,
   isObjectType,
+  lexicographicSortSchema,
   parse,
+  printSchema,
   TypeInfo,
   validate,
   visit,
   visitWithTypeInfo
 } from "graphql"
 import { sourcePackage } from "../scripts/admin-schema.ts"
-import { generateSdl, moduleText, scopesIn, sourceLicense, target } from "../scripts/sandbox-schema.ts"
-import { ShopifyAuth, ShopifyDocuments } from "../src/index.ts"
-import { ShopifySandbox, ShopifySandboxSchemaSdl } from "../src/sandbox/index.ts"
+import {
+  generateModule,
+  generateSdl,
+  otherVersions,
+  scopesIn,
+  sourceLicense,
+  target
+} from "../scripts/sandbox-schema.ts"
+import { ShopifyAuth, ShopifyConfig, ShopifyDocuments } from "../src/index.ts"
+import { ShopifySandbox, ShopifySandboxGraphql, ShopifySandboxSchemaSdl } from "../src/sandbox/index.ts"
 import { officialIntrospection, officialSchema, postGraphql } from "./support.ts"
 
 /** The any-of scope requirements of every type and field a document touches, per Shopify's schema. */
@@ -67,18 +78,22 @@ const implied = (scopes: ReadonlyArray<string>) =>
 
 describe("Shopify Admin schema 2026-10", () => {
   it.effect(
-    "every document the connector sends validates against Shopify's schema",
+    "every document the connector sends validates against Shopify's schema of every version it may name",
     () =>
       Effect.gen(function* () {
-        const schema = yield* Effect.promise(officialSchema)
         expect(ShopifyDocuments.all.length).toBeGreaterThanOrEqual(13)
-        for (const document of ShopifyDocuments.all) {
-          const errors = validate(schema, parse(document.query)).map((e) => e.message)
-          expect({ operation: document.operationName, errors }).toEqual({
-            operation: document.operationName,
-            errors: []
-          })
+        for (const version of ShopifyConfig.supportedApiVersions) {
+          const official = yield* Effect.promise(() => officialSchema(version))
+          for (const document of ShopifyDocuments.all) {
+            const errors = validate(official, parse(document.query)).map((e) => e.message)
+            expect({ version, operation: document.operationName, errors }).toEqual({
+              version,
+              operation: document.operationName,
+              errors: []
+            })
+          }
         }
+        const schema = yield* Effect.promise(() => officialSchema())
         // The same check catches a misspelled field, so it is not vacuous.
         const broken = ShopifyDocuments.OrdersPage.query.replace("displayFulfillmentStatus", "displayFulfilmentStatus")
         expect(
@@ -91,14 +106,55 @@ describe("Shopify Admin schema 2026-10", () => {
   )
 
   it.effect(
-    "the sandbox schema is exactly what the generator derives from Shopify's schema",
+    "the sandbox schema of every version it serves is exactly what the generator derives from Shopify's schema",
     () =>
       Effect.gen(function* () {
-        const introspection = yield* Effect.promise(officialIntrospection)
+        const introspection = yield* Effect.promise(() => officialIntrospection())
         expect(ShopifySandboxSchemaSdl.apiVersion).toBe("2026-10")
         expect(generateSdl(introspection)).toBe(ShopifySandboxSchemaSdl.sdl)
-        // The committed module byte for byte, header (and its licence notice) included.
-        expect(readFileSync(target, "utf8")).toBe(moduleText(ShopifySandboxSchemaSdl.sdl))
+        // The committed module byte for byte: header (and its licence notice) and every version's delta.
+        expect(readFileSync(target, "utf8")).toBe(yield* Effect.promise(generateModule))
+        expect(Object.keys(ShopifySandboxSchemaSdl.versions)).toEqual([...otherVersions])
+        expect(ShopifySandboxGraphql.schemaVersions).toEqual(ShopifySandbox.supportedVersions)
+        // Each version's schema, as the sandbox assembles it from the base and the delta, is the
+        // one generated from that version's own published schema: same types, same scopes.
+        const normal = (schema: GraphQLSchema) => printSchema(lexicographicSortSchema(schema))
+        for (const version of ShopifySandbox.supportedVersions) {
+          const generated = ShopifySandboxGraphql.schemaInfo(
+            buildSchema(generateSdl(yield* Effect.promise(() => officialIntrospection(version))))
+          )
+          const served = ShopifySandboxGraphql.sandboxSchema(version)
+          expect({ version, schema: normal(served.schema) }).toEqual({ version, schema: normal(generated.schema) })
+          expect([...served.access].sort()).toEqual([...generated.access].sort())
+        }
+        // The versions differ where the reference says they do.
+        const input = (version: string) =>
+          Object.keys(
+            (
+              ShopifySandboxGraphql.sandboxSchema(version).schema.getType(
+                "InventoryQuantityInput"
+              ) as GraphQLInputObjectType
+            ).getFields()
+          ).sort()
+        expect(input("2026-01")).toEqual([
+          "changeFromQuantity",
+          "compareQuantity",
+          "inventoryItemId",
+          "locationId",
+          "quantity"
+        ])
+        expect(input("2026-04")).toEqual(["changeFromQuantity", "inventoryItemId", "locationId", "quantity"])
+        const codes = (version: string) =>
+          (
+            ShopifySandboxGraphql.sandboxSchema(version).schema.getType(
+              "InventorySetQuantitiesUserErrorCode"
+            ) as GraphQLEnumType
+          )
+            .getValues()
+            .map((v) => v.name)
+        for (const version of ["2026-01", "2026-04", "2026-07"])
+          expect(codes(version)).toContain("ITEM_NOT_STOCKED_AT_LOCATION")
+        expect(codes("2026-10")).not.toContain("ITEM_NOT_STOCKED_AT_LOCATION")
       }),
     { timeout: 120_000 }
   )
@@ -124,8 +180,8 @@ describe("Shopify Admin schema 2026-10", () => {
     "each capability asks for exactly the scopes Shopify requires for what it sends",
     () =>
       Effect.gen(function* () {
-        const introspection = yield* Effect.promise(officialIntrospection)
-        const schema = yield* Effect.promise(officialSchema)
+        const introspection = yield* Effect.promise(() => officialIntrospection())
+        const schema = yield* Effect.promise(() => officialSchema())
         for (const [capability, documents] of Object.entries(ShopifyDocuments.byCapability)) {
           const declared = ShopifyAuth.capabilityScopes[capability as keyof typeof ShopifyAuth.capabilityScopes]
           const needs = documents.flatMap((d) => requirements(schema, introspection, d.query))
@@ -162,7 +218,7 @@ describe("Shopify Admin schema 2026-10", () => {
     "the sandbox refuses documents Shopify's schema refuses, and serves the connector's",
     () =>
       Effect.gen(function* () {
-        const adminSchema = yield* Effect.promise(officialSchema)
+        const adminSchema = yield* Effect.promise(() => officialSchema())
         const sandbox = yield* ShopifySandbox.scoped({ adminSchema })
         const misspelled = yield* Effect.promise(() =>
           postGraphql(sandbox, { query: "{ orders(first: 1) { nodes { id displayFulfilmentStatus } } }" })

@@ -7,10 +7,10 @@ import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { SandboxServer } from "@tkbridge/connector-testkit"
 import { AccessToken, Connector } from "@tkbridge/core"
-import { Clock, Duration, Effect, Either, Fiber, Layer, Option, Redacted, Schema, TestClock } from "effect"
+import { Clock, Duration, Effect, Either, Fiber, Layer, Logger, Option, Redacted, Schema, TestClock } from "effect"
 import { ShopifyClient, ShopifyConfig, ShopifyCost, ShopifyDocuments, ShopifySchema } from "../src/index.ts"
 import { ShopifySandbox } from "../src/sandbox/index.ts"
-import { connect, postGraphql } from "./support.ts"
+import { connect } from "./support.ts"
 
 const config = Schema.decodeUnknownSync(ShopifyConfig.ShopifyConfig)({
   shop: "pacing.myshopify.com",
@@ -247,20 +247,32 @@ describe("ShopifyClient against the sandbox", () => {
     })
   )
 
-  it.scopedLive("a retired API version is answered by the oldest supported one (fall forward)", () =>
-    Effect.gen(function* () {
-      const { sandbox, services } = yield* connect({ config: { apiVersion: "2025-07" } })
-      const locations = yield* services["locations.pull"].list
-      expect(locations).toHaveLength(1)
-      const raw = yield* Effect.promise(() =>
-        postGraphql(sandbox, { query: "{ locations(first: 1) { nodes { id } } }" }, { version: "2025-07" })
-      )
-      expect(raw.headers.get("x-shopify-api-version")).toBe("2026-01")
-      const unknown = yield* Effect.promise(() =>
-        postGraphql(sandbox, { query: "{ locations(first: 1) { nodes { id } } }" }, { version: "2099-01" })
-      )
-      expect(unknown.status).toBe(404)
-    })
+  it.scopedLive(
+    "a pinned version Shopify no longer serves is answered by the oldest it does, and the client warns once",
+    () =>
+      Effect.gen(function* () {
+        // 2026-04 has been retired: the shop serves 2026-07 and 2026-10 only.
+        const { sandbox, services } = yield* connect({
+          sandbox: { apiVersions: ["2026-07", "2026-10"] },
+          config: { apiVersion: "2026-04" }
+        })
+        const logged: Array<string> = []
+        const capture = Logger.replace(
+          Logger.defaultLogger,
+          Logger.make(({ message }) => {
+            logged.push(Array.isArray(message) ? message.map(String).join(" ") : String(message))
+          })
+        )
+        const locations = yield* services["locations.pull"].list.pipe(Effect.provide(capture))
+        expect(locations).toHaveLength(1)
+        yield* services["locations.pull"].list.pipe(Effect.provide(capture))
+        const requests = sandbox.server.requestsTo(ShopifySandbox.routes.graphql)
+        expect(requests.map((r) => r.path)).toEqual([
+          "/admin/api/2026-04/graphql.json",
+          "/admin/api/2026-04/graphql.json"
+        ])
+        expect(logged.filter((m) => m.includes("answered with API version 2026-07 instead of 2026-04"))).toHaveLength(1)
+      })
   )
 
   it.scopedLive("errors carry a redacted cURL line: no access token, no client secret", () =>

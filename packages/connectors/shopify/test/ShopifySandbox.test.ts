@@ -1,7 +1,8 @@
 /**
  * The sandbox's own rules, exercised with raw GraphQL over HTTP: Shopify's run-time rules for
  * inventory mutations (idempotency directive, changeFromQuantity, idempotency records, user error
- * codes), the cost bucket, access scopes, and its search and paging mechanics.
+ * codes), the cost bucket, access scopes, what differs between API versions (and how a retired one
+ * is answered), and its search and paging mechanics.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
@@ -12,6 +13,15 @@ import { postGraphql } from "./support.ts"
 const setQuantities = `
 mutation Set($input: InventorySetQuantitiesInput!, $key: String!) {
   inventorySetQuantities(input: $input) @idempotent(key: $key) {
+    inventoryAdjustmentGroup { id changes { name delta quantityAfterChange } }
+    userErrors { code field message }
+  }
+}`
+
+/** The same mutation without `@idempotent` (optional before 2026-04). */
+const withoutKey = `
+mutation Set($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
     inventoryAdjustmentGroup { id changes { name delta quantityAfterChange } }
     userErrors { code field message }
   }
@@ -271,6 +281,162 @@ describe("sandbox: cost, access and versions", () => {
       expect(anonymous.status).toBe(401)
     })
   )
+
+  it.scopedLive(
+    "2026-01: @idempotent and changeFromQuantity are optional; without changeFromQuantity, compareQuantity decides",
+    () =>
+      Effect.gen(function* () {
+        const sandbox = yield* ShopifySandbox.scoped()
+        const { item, location } = seeded(sandbox, "V2601", 3)
+        const at = (quantity: number, extra: Record<string, unknown> = {}) => ({
+          inventoryItemId: item,
+          locationId: location,
+          quantity,
+          ...extra
+        })
+        const call = (variables: Record<string, unknown>, query = withoutKey) =>
+          Effect.promise(() => postGraphql(sandbox, { query, variables }, { version: "2026-01" }))
+        const codes = (r: { json: Record<string, unknown> }) => payload(r.json).userErrors.map((e) => e.code)
+        // No key, no changeFromQuantity: the compareQuantity check of older versions.
+        const matching = yield* call({ input: input([at(5, { compareQuantity: 3 })]) })
+        expect(matching.headers.get("x-shopify-api-version")).toBe("2026-01")
+        expect(codes(matching)).toEqual([])
+        expect(sandbox.available("V2601")).toBe(5)
+        const stale = yield* call({ input: input([at(6, { compareQuantity: 3 })]) })
+        expect(payload(stale.json).userErrors).toEqual([
+          expect.objectContaining({
+            code: "COMPARE_QUANTITY_STALE",
+            field: ["input", "quantities", "0", "compareQuantity"]
+          })
+        ])
+        expect(codes(yield* call({ input: input([at(6)]) }))).toEqual(["COMPARE_QUANTITY_REQUIRED"])
+        expect(sandbox.available("V2601")).toBe(5)
+        expect(codes(yield* call({ input: input([at(6)], { ignoreCompareQuantity: true }) }))).toEqual([])
+        expect(sandbox.available("V2601")).toBe(6)
+        // changeFromQuantity, when present (even null), overrides compareQuantity.
+        expect(
+          codes(yield* call({ input: input([at(7, { compareQuantity: 99, changeFromQuantity: null })]) }))
+        ).toEqual([])
+        expect(codes(yield* call({ input: input([at(8, { compareQuantity: 7, changeFromQuantity: 1 })]) }))).toEqual([
+          "CHANGE_FROM_QUANTITY_STALE"
+        ])
+        expect(sandbox.available("V2601")).toBe(7)
+        // A key, when given, is honoured: a replay is answered from the record.
+        const keyed = { input: input([at(9, { changeFromQuantity: 7 })]), key: "v2601" }
+        const first = yield* call(keyed, setQuantities)
+        expect(payload((yield* call(keyed, setQuantities)).json)).toEqual(payload(first.json))
+        expect(sandbox.available("V2601")).toBe(9)
+        // Four writes went through (5, 6, 7, 9); the replay was not a fifth.
+        expect(sandbox.appliedWrites("V2601")).toBe(4)
+      })
+  )
+
+  it.scopedLive("2026-04 and 2026-07 require @idempotent and changeFromQuantity, and have no compareQuantity", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* ShopifySandbox.scoped()
+      const { item, location } = seeded(sandbox, "V2604", 3)
+      for (const version of ["2026-04", "2026-07"]) {
+        const call = (variables: Record<string, unknown>, query = setQuantities) =>
+          Effect.promise(() => postGraphql(sandbox, { query, variables }, { version }))
+        const q = { inventoryItemId: item, locationId: location, quantity: 5 }
+        const noKey = yield* call({ input: input([{ ...q, changeFromQuantity: 3 }]) }, withoutKey)
+        expect(noKey.headers.get("x-shopify-api-version")).toBe(version)
+        expect(noKey.json.errors).toEqual([
+          {
+            message: "The @idempotent directive is required for this mutation but was not provided.",
+            extensions: { code: "BAD_REQUEST" }
+          }
+        ])
+        const noChangeFrom = yield* call({ input: input([q]), key: `${version}-a` })
+        expect(JSON.stringify(noChangeFrom.json.errors)).toContain("INVALID_FIELD_ARGUMENTS")
+        const compare = yield* call({ input: input([{ ...q, compareQuantity: 3 }]), key: `${version}-b` })
+        expect(compare.json.data ?? null).toBeNull()
+        expect(JSON.stringify(compare.json.errors)).toMatch(/compareQuantity/)
+        expect(sandbox.available("V2604")).toBe(3)
+      }
+    })
+  )
+
+  it.scopedLive("ITEM_NOT_STOCKED_AT_LOCATION up to 2026-07; from 2026-10 an item can be set at any location", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* ShopifySandbox.scoped({ locations: ["East", "West"] })
+      const { item } = seeded(sandbox, "V-LOC", 3)
+      const west = sandbox.locationIds()[1]!
+      const q = { inventoryItemId: item, locationId: `gid://shopify/Location/${west}`, quantity: 4 }
+      for (const version of ["2026-01", "2026-04", "2026-07"]) {
+        const r = yield* Effect.promise(() =>
+          postGraphql(
+            sandbox,
+            { query: setQuantities, variables: { input: input([{ ...q, changeFromQuantity: null }]), key: version } },
+            { version }
+          )
+        )
+        expect({ version, errors: payload(r.json).userErrors }).toEqual({
+          version,
+          errors: [
+            {
+              code: "ITEM_NOT_STOCKED_AT_LOCATION",
+              field: ["input", "quantities", "0", "locationId"],
+              message: "The specified inventory item is not stocked at the location."
+            }
+          ]
+        })
+      }
+      expect(sandbox.levels("V-LOC")).toHaveLength(1)
+      const now = yield* run(sandbox, { input: input([{ ...q, changeFromQuantity: null }]), key: "2026-10" })
+      expect(payload(now.json).userErrors).toEqual([])
+      expect(sandbox.available("V-LOC", west)).toBe(4)
+      expect(sandbox.levels("V-LOC")).toHaveLength(2)
+    })
+  )
+
+  it.scopedLive(
+    "a retired version falls forward to the oldest supported one, which answers with its own rules; an unknown one is 404",
+    () =>
+      Effect.gen(function* () {
+        const sandbox = yield* ShopifySandbox.scoped()
+        const { item, location } = seeded(sandbox, "RETIRED", 3)
+        const unkeyed = {
+          input: input([{ inventoryItemId: item, locationId: location, quantity: 4 }], { ignoreCompareQuantity: true })
+        }
+        // 2025-07 is no longer served: 2026-01 answers, where neither a key nor changeFromQuantity is needed.
+        const retired = yield* Effect.promise(() =>
+          postGraphql(sandbox, { query: withoutKey, variables: unkeyed }, { version: "2025-07" })
+        )
+        expect(retired.headers.get("x-shopify-api-version")).toBe("2026-01")
+        expect(payload(retired.json).userErrors).toEqual([])
+        expect(sandbox.available("RETIRED")).toBe(4)
+        const unknown = yield* Effect.promise(() =>
+          postGraphql(sandbox, { query: "{ locations(first: 1) { nodes { id } } }" }, { version: "2099-01" })
+        )
+        expect(unknown.status).toBe(404)
+        // Once 2026-01 is retired too, the oldest left (2026-07 here) answers, with its rules.
+        const later = yield* ShopifySandbox.scoped({ apiVersions: ["2026-07", "2026-10"] })
+        const moved = seeded(later, "RETIRED", 3)
+        const refused = yield* Effect.promise(() =>
+          postGraphql(
+            later,
+            {
+              query: withoutKey,
+              variables: {
+                input: input([
+                  { inventoryItemId: moved.item, locationId: moved.location, quantity: 4, changeFromQuantity: 3 }
+                ])
+              }
+            },
+            { version: "2026-01" }
+          )
+        )
+        expect(refused.headers.get("x-shopify-api-version")).toBe("2026-07")
+        expect(JSON.stringify(refused.json.errors)).toContain("BAD_REQUEST")
+        expect(later.available("RETIRED")).toBe(3)
+      })
+  )
+
+  it("serves only the versions it has Shopify's schema for", async () => {
+    expect(ShopifySandbox.supportedVersions).toEqual(["2026-01", "2026-04", "2026-07", "2026-10"])
+    await expect(ShopifySandbox.start({ apiVersions: ["2025-10", "2026-10"] })).rejects.toThrow(/cannot serve 2025-10/)
+  })
 })
 
 describe("sandbox: search syntax and paging", () => {

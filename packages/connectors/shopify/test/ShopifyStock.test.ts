@@ -192,6 +192,39 @@ describe("stock.push", () => {
       })
   )
 
+  it.scopedLive(
+    "2026-04 and 2026-07: an item not stocked at the location is NotFound and the rest is written; 2026-10 stocks it there",
+    () =>
+      Effect.gen(function* () {
+        for (const apiVersion of ["2026-04", "2026-07", "2026-10"] as const) {
+          const { sandbox, services } = yield* connect({
+            sandbox: { locations: ["East", "West"] },
+            config: { apiVersion }
+          })
+          const [east, west] = sandbox.locationIds()
+          // Both stocked at East only.
+          const a = listing(sandbox, "NS-A", 1)
+          const b = listing(sandbox, "NS-B", 1)
+          const results = yield* services["stock.push"].push([
+            update(a, 5, { location: west, expected: 0 }),
+            update(b, 6, { location: east, expected: 1 })
+          ])
+          expect(results[1]?._tag).toBe("Applied")
+          expect(sandbox.available("NS-B", east)).toBe(6)
+          if (apiVersion === "2026-10") {
+            expect(results[0]?._tag).toBe("Applied")
+            expect(sandbox.available("NS-A", west)).toBe(5)
+          } else {
+            expect({ apiVersion, result: results[0] }).toMatchObject({
+              apiVersion,
+              result: { _tag: "Failed", error: { _tag: "NotFound", code: "ITEM_NOT_STOCKED_AT_LOCATION" } }
+            })
+            expect(sandbox.available("NS-A", west)).toBeUndefined()
+          }
+        }
+      })
+  )
+
   it.scopedLive("a shop with one location needs no location on the update", () =>
     Effect.gen(function* () {
       const { sandbox, services } = yield* connect()

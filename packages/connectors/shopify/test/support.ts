@@ -12,19 +12,27 @@ import { loadAdminIntrospection } from "../scripts/admin-schema.ts"
 import { ShopifyClient, ShopifyConfig, ShopifyConnector } from "../src/index.ts"
 import { ShopifySandbox } from "../src/sandbox/index.ts"
 
-let introspection: Promise<IntrospectionQuery> | undefined
-let schema: Promise<GraphQLSchema> | undefined
+const introspections = new Map<string, Promise<IntrospectionQuery>>()
+const schemas = new Map<string, Promise<GraphQLSchema>>()
 
-/** Shopify's Admin introspection for 2026-10 (downloaded with `npm pack` when not cached). */
-export const officialIntrospection = (): Promise<IntrospectionQuery> => {
-  introspection ??= loadAdminIntrospection("2026-10").then((i) => i as unknown as IntrospectionQuery)
-  return introspection
+/** Shopify's Admin introspection for a version (downloaded with `npm pack` when not cached). */
+export const officialIntrospection = (version = "2026-10"): Promise<IntrospectionQuery> => {
+  let found = introspections.get(version)
+  if (found === undefined) {
+    found = loadAdminIntrospection(version).then((i) => i as unknown as IntrospectionQuery)
+    introspections.set(version, found)
+  }
+  return found
 }
 
-/** Shopify's Admin schema for 2026-10. */
-export const officialSchema = (): Promise<GraphQLSchema> => {
-  schema ??= officialIntrospection().then((i) => buildClientSchema(i))
-  return schema
+/** Shopify's Admin schema for a version (2026-10 by default). */
+export const officialSchema = (version = "2026-10"): Promise<GraphQLSchema> => {
+  let found = schemas.get(version)
+  if (found === undefined) {
+    found = officialIntrospection(version).then((i) => buildClientSchema(i))
+    schemas.set(version, found)
+  }
+  return found
 }
 
 /** What `connect` gives a test. */

@@ -11,9 +11,11 @@
  * locations and products, place, cancel and refund orders, change stock behind the connector's back,
  * subscribe webhook URLs, read back levels and fulfillments, issue tokens, inject faults.
  *
- * API versions: the sandbox serves the 2026-10 behaviour. A supported version is answered as
- * itself; an older, retired one falls forward to the oldest supported (reported in
- * `X-Shopify-API-Version`), as Shopify does.
+ * API versions: 2026-01, 2026-04, 2026-07 and 2026-10 (stable on 2026-11-26) are each answered as
+ * themselves, with that version's schema and the inventory rules the Shopify reference lists for it
+ * (`ShopifySandboxGraphql.rulesFor`); `unstable` is answered like 2026-10. An older, retired version
+ * falls forward to the oldest supported one, reported in `X-Shopify-API-Version`, as Shopify does;
+ * a version newer than any the sandbox knows is a 404.
  *
  * @since 0.1.0
  */
@@ -28,7 +30,7 @@ import type { ShopifyConfigInput } from "../ShopifyConfig.ts"
 import { defaultApiVersion } from "../ShopifyConfig.ts"
 import { ShopifySandboxAuth } from "./ShopifySandboxAuth.ts"
 import type { Plan } from "./ShopifySandboxGraphql.ts"
-import { Bucket, plans, ShopifySandboxGraphql } from "./ShopifySandboxGraphql.ts"
+import { Bucket, plans, ShopifySandboxGraphql, schemaVersions } from "./ShopifySandboxGraphql.ts"
 import type {
   AddressRecord,
   FinancialStatus,
@@ -64,10 +66,16 @@ export interface ShopifySandboxOptions {
   /** Bucket size (default 20 × restore rate, as a public fixture shows; unverified). */
   readonly maximumAvailable?: number | undefined
   readonly clock?: SandboxClock.SandboxClock | undefined
-  /** Versions answered as themselves; older date versions fall forward to the oldest. */
+  /**
+   * Versions answered as themselves (default `supportedVersions`; each must be one the sandbox has a
+   * schema for). Older date versions fall forward to the oldest of them.
+   */
   readonly apiVersions?: ReadonlyArray<string> | undefined
-  /** Shopify's full Admin schema: incoming documents are validated against it as well. */
-  readonly adminSchema?: GraphQLSchema | undefined
+  /**
+   * Shopify's full Admin schema: incoming documents are validated against it as well. One schema is
+   * 2026-10's (also used for `unstable`); a record gives one per version.
+   */
+  readonly adminSchema?: GraphQLSchema | Readonly<Record<string, GraphQLSchema>> | undefined
   /** HTTP status of a `THROTTLED` answer (200 by default; 429 also seen in the wild). */
   readonly throttleStatus?: 200 | 429 | undefined
   readonly currency?: string | undefined
@@ -471,6 +479,12 @@ export const start = async (options: ShopifySandboxOptions = {}): Promise<Shopif
   const clientId = options.clientId ?? `sandbox-${randomUUID().slice(0, 8)}`
   const clientSecret = options.clientSecret ?? `shpss_${randomBytes(16).toString("hex")}`
   const versions = options.apiVersions ?? supportedVersions
+  const unknown = versions.filter((v) => !schemaVersions.includes(v))
+  if (unknown.length > 0 || versions.length === 0) {
+    throw new Error(
+      `the sandbox serves API versions ${schemaVersions.join(", ")}; it cannot serve ${unknown.join(", ") || "none"}`
+    )
+  }
   const state = new ShopifySandboxState({ shop, clock, currency: options.currency })
   for (const name of options.locations ?? ["Main warehouse"]) state.addLocation({ name })
   const auth = new ShopifySandboxAuth({ shop, clientId, clientSecret, ...(options.auth ?? {}) }, clock)
@@ -513,7 +527,7 @@ export const start = async (options: ShopifySandboxOptions = {}): Promise<Shopif
           const headers = { "x-shopify-api-version": version, "x-request-id": requestId }
           const authn = auth.authenticate(request.headers["x-shopify-access-token"])
           if (!authn.ok) return SandboxServer.json(authn.status, authn.body, headers)
-          const response = await graphql.handle(request, authn.record.scopes)
+          const response = await graphql.handle(request, authn.record.scopes, version)
           return { ...response, headers: { ...(response.headers ?? {}), ...headers } }
         }
       },

@@ -2,12 +2,12 @@
  * ShopifySandboxGraphql: the sandbox's GraphQL Admin API endpoint
  * (`POST /admin/api/<version>/graphql.json`), executed with graphql-js against the sandbox schema.
  *
- * Validation. Every document is validated against the sandbox schema, which is generated from
- * Shopify's published 2026-10 schema and holds exactly the fields the connector uses with all of
- * their official arguments (`ShopifySandboxSchemaSdl`), so whatever the sandbox accepts Shopify's
- * schema accepts too. When the caller hands the sandbox Shopify's full schema (`adminSchema`, the
- * tests do), documents are validated against it as well. Invalid documents get top-level `errors`
- * and no `data`.
+ * Validation. Every document is validated against the sandbox schema of the answering version,
+ * which is generated from Shopify's published schema of that version and holds exactly the fields
+ * the connector uses with all of their official arguments (`ShopifySandboxSchemaSdl`), so whatever
+ * the sandbox accepts Shopify's schema accepts too. When the caller hands the sandbox Shopify's full
+ * schema (`adminSchema`, the tests do), documents are validated against it as well. Invalid
+ * documents get top-level `errors` and no `data`.
  *
  * Cost. The requested cost is computed before running (the documented cost model, shared with the
  * client) and refused over 1,000 points (`MAX_COST_EXCEEDED`); a leaky bucket per shop (restore
@@ -16,11 +16,23 @@
  * (HTTP 200 by default, 429 when configured — reports disagree) and nothing runs. Every answer
  * carries `extensions.cost`.
  *
- * 2026-04+ rules Shopify enforces at run time: `@idempotent(key:)` is required (and non-blank) on
- * `inventorySetQuantities` (`BAD_REQUEST`), every quantity must carry `changeFromQuantity`
- * (`INVALID_FIELD_ARGUMENTS`), compare-and-set (`CHANGE_FROM_QUANTITY_STALE`, all-or-nothing), and
- * the idempotency record: same key and input → the original result without a second write;
- * same key, other input → `IDEMPOTENCY_KEY_PARAMETER_MISMATCH`; still running →
+ * Versions. Each version the sandbox serves (2026-01 … 2026-10) has its own schema, generated from
+ * that version's published schema, and its own run-time rules (`rulesFor`), as the Shopify
+ * reference lists them for `inventorySetQuantities`:
+ * - 2026-04+: `@idempotent(key:)` is required (`BAD_REQUEST`) and every quantity must carry
+ *   `changeFromQuantity` (`INVALID_FIELD_ARGUMENTS`); `compareQuantity` and
+ *   `ignoreCompareQuantity` are gone from the schema.
+ * - 2026-01: both are optional. A quantity that carries `changeFromQuantity` (even `null`) is
+ *   checked against it; one that does not is checked against `compareQuantity`
+ *   (`COMPARE_QUANTITY_STALE`, or `COMPARE_QUANTITY_REQUIRED` when it is missing) unless the input
+ *   says `ignoreCompareQuantity: true`.
+ * - Up to 2026-07: an item can only be set where it is stocked (`ITEM_NOT_STOCKED_AT_LOCATION`);
+ *   from 2026-10 any location can be set (the item is stocked there).
+ *
+ * On every version: a given `@idempotent` key must not be blank (`BAD_REQUEST`), compare-and-set
+ * (`CHANGE_FROM_QUANTITY_STALE`, all-or-nothing), and the idempotency record of a call that
+ * carries a key: same key and input → the original result without a second write; same key,
+ * other input → `IDEMPOTENCY_KEY_PARAMETER_MISMATCH`; still running →
  * `IDEMPOTENCY_CONCURRENT_REQUEST`; the original ended in user errors →
  * `IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED`.
  *
@@ -33,6 +45,7 @@ import { createHash } from "node:crypto"
 import type { SandboxClock, SandboxServer } from "@tkbridge/connector-testkit"
 import type {
   ConstDirectiveNode,
+  DefinitionNode,
   DocumentNode,
   ExecutionResult,
   FieldNode,
@@ -41,7 +54,7 @@ import type {
   OperationDefinitionNode
 } from "graphql"
 import {
-  buildSchema,
+  buildASTSchema,
   defaultFieldResolver,
   execute,
   GraphQLError,
@@ -52,6 +65,7 @@ import {
   getVariableValues,
   isInterfaceType,
   isObjectType,
+  isSchema,
   Kind,
   parse,
   validate,
@@ -60,7 +74,7 @@ import {
 import { actualCost, requestedCost, singleQueryMaxCost } from "../ShopifyCost.ts"
 import type { Fields, PageArgs } from "./ShopifySandboxQuery.ts"
 import { matches, PagingError, pad, paginate, parse as parseSearch } from "./ShopifySandboxQuery.ts"
-import { sdl } from "./ShopifySandboxSchemaSdl.ts"
+import { apiVersion as baseVersion, versions as deltas, sdl } from "./ShopifySandboxSchemaSdl.ts"
 import type {
   FulfillmentOrderRecord,
   FulfillmentRecord,
@@ -99,18 +113,15 @@ export const inventoryReasons: ReadonlyArray<string> = [
   "shrinkage"
 ]
 
-interface SchemaInfo {
+/** A sandbox schema and the scopes of its types and fields. */
+export interface SchemaInfo {
   readonly schema: GraphQLSchema
   /** `Type` or `Type.field` → any-of scopes. */
   readonly access: ReadonlyMap<string, ReadonlyArray<string>>
 }
 
-let built: SchemaInfo | undefined
-
-/** The sandbox schema (built once, on first use) and the scopes of its types and fields. */
-export const sandboxSchema = (): SchemaInfo => {
-  if (built !== undefined) return built
-  const schema = buildSchema(sdl)
+/** Reads the `@requiredAccess` scopes of a schema built from the sandbox SDL. */
+export const schemaInfo = (schema: GraphQLSchema): SchemaInfo => {
   const access = new Map<string, ReadonlyArray<string>>()
   const read = (node: { readonly directives?: ReadonlyArray<ConstDirectiveNode> | undefined } | undefined | null) => {
     const d = node?.directives?.find((x) => x.name.value === "requiredAccess")
@@ -127,8 +138,72 @@ export const sandboxSchema = (): SchemaInfo => {
       if (scopes) access.set(`${type.name}.${field.name}`, scopes)
     }
   }
-  built = { schema, access }
-  return built
+  return { schema, access }
+}
+
+/** The versions the sandbox has a schema for, oldest first (`unstable` is served with the newest). */
+export const schemaVersions: ReadonlyArray<string> = [...Object.keys(deltas), baseVersion].sort()
+
+/** How a definition of the generated SDL is named in `VersionDelta`: `schema`, `@directive` or the type's name. */
+const keyOf = (d: DefinitionNode): string => {
+  if (d.kind === Kind.SCHEMA_DEFINITION) return "schema"
+  if (d.kind === Kind.DIRECTIVE_DEFINITION) return `@${d.name.value}`
+  if ("name" in d && d.name !== undefined) return d.name.value
+  throw new Error(`unexpected ${d.kind} in the sandbox SDL`)
+}
+
+const built = new Map<string, SchemaInfo>()
+
+/**
+ * The sandbox schema of a version (built once, on first use) and the scopes of its types and
+ * fields: the base SDL, with the version's own definitions in place of those that differ.
+ */
+export const sandboxSchema = (version: string = baseVersion): SchemaInfo => {
+  const key = version === "unstable" ? baseVersion : version
+  const known = built.get(key)
+  if (known !== undefined) return known
+  const base = parse(sdl)
+  let document: DocumentNode = base
+  if (key !== baseVersion) {
+    const delta = deltas[key]
+    if (delta === undefined) throw new Error(`the sandbox has no schema for API version ${version}`)
+    const own = delta.sdl.trim() === "" ? [] : parse(delta.sdl).definitions
+    const replaced = new Set([...own.map(keyOf), ...delta.removed])
+    document = {
+      kind: Kind.DOCUMENT,
+      definitions: [...base.definitions.filter((d) => !replaced.has(keyOf(d))), ...own]
+    }
+  }
+  const info = schemaInfo(buildASTSchema(document))
+  built.set(key, info)
+  return info
+}
+
+/**
+ * What changes with the API version in the behaviour the sandbox reproduces (the Shopify
+ * reference's version table: `inventorySetQuantities`' compare-and-set and idempotency rules, and
+ * where an item can be set).
+ */
+export interface VersionRules {
+  /** `@idempotent(key:)` is required on `inventorySetQuantities` (2026-04+; optional in 2026-01). */
+  readonly idempotencyRequired: boolean
+  /** Every quantity must carry `changeFromQuantity`, `null` included (2026-04+; optional in 2026-01). */
+  readonly changeFromQuantityRequired: boolean
+  /** `compareQuantity` / `ignoreCompareQuantity` exist and are checked when `changeFromQuantity` is absent (≤ 2026-01). */
+  readonly compareQuantity: boolean
+  /** An item can only be set at a location where it is stocked (≤ 2026-07); from 2026-10 any location can be set. */
+  readonly itemNotStockedAtLocation: boolean
+}
+
+/** The run-time rules of a version (`unstable` follows the newest). */
+export const rulesFor = (version: string): VersionRules => {
+  const v = version === "unstable" ? "9999-99" : version
+  return {
+    idempotencyRequired: v >= "2026-04",
+    changeFromQuantityRequired: v >= "2026-04",
+    compareQuantity: v < "2026-04",
+    itemNotStockedAtLocation: v < "2026-10"
+  }
 }
 
 /** The cost bucket of one shop and app. */
@@ -194,8 +269,11 @@ interface IdempotencyRecord {
 
 /** GraphQL options of a sandbox. */
 export interface GraphqlOptions {
-  /** Shopify's full Admin schema; documents are validated against it too when given. */
-  readonly adminSchema?: GraphQLSchema | undefined
+  /**
+   * Shopify's full Admin schema: documents are validated against it too. One schema is the base
+   * version's (2026-10, also used for `unstable`); a record gives one per version.
+   */
+  readonly adminSchema?: GraphQLSchema | Readonly<Record<string, GraphQLSchema>> | undefined
   /** HTTP status of a throttled answer: 200 (default) or 429. */
   readonly throttleStatus?: 200 | 429 | undefined
   /** How long an idempotency record is kept (default 24 h; Shopify's window is undocumented). */
@@ -265,10 +343,19 @@ export class ShopifySandboxGraphql {
     this.clock = clock
   }
 
-  /** Answers one GraphQL request made with a valid token holding `scopes`. */
+  /** Shopify's full schema for a version, when the caller gave one. */
+  private adminSchemaOf(version: string): GraphQLSchema | undefined {
+    const given = this.options.adminSchema
+    if (given === undefined) return undefined
+    if (isSchema(given)) return version === baseVersion || version === "unstable" ? given : undefined
+    return given[version]
+  }
+
+  /** Answers one GraphQL request, for API `version`, made with a valid token holding `scopes`. */
   async handle(
     request: SandboxServer.SandboxRequest,
-    scopes: ReadonlyArray<string>
+    scopes: ReadonlyArray<string>,
+    version: string = baseVersion
   ): Promise<SandboxServer.SandboxResponse> {
     const json = (status: number, body: unknown): SandboxServer.SandboxResponse => ({
       status,
@@ -300,11 +387,10 @@ export class ShopifySandboxGraphql {
       const e = error as GraphQLError
       return json(200, { errors: [{ message: e.message, locations: e.locations }], extensions: cost(0, 0) })
     }
-    const { schema } = sandboxSchema()
-    const invalid = [
-      ...validate(schema, document),
-      ...(this.options.adminSchema ? validate(this.options.adminSchema, document) : [])
-    ]
+    const { schema, access } = sandboxSchema(version)
+    const rules = rulesFor(version)
+    const admin = this.adminSchemaOf(version)
+    const invalid = [...validate(schema, document), ...(admin ? validate(admin, document) : [])]
     if (invalid.length > 0) {
       // The same mistake reported by both schemas is one error.
       const messages = [...new Set(invalid.map((e) => e.message))]
@@ -348,7 +434,7 @@ export class ShopifySandboxGraphql {
         extensions: cost(requested, null)
       })
     }
-    const rule = this.runtimeRules(schema, document, operation, variables)
+    const rule = this.runtimeRules(schema, document, operation, variables, rules)
     if (rule !== undefined) {
       this.bucket.refund(requested)
       return json(200, { errors: [rule], extensions: cost(requested, 0) })
@@ -357,11 +443,11 @@ export class ShopifySandboxGraphql {
     const result = (await execute({
       schema,
       document,
-      rootValue: operation.operation === "mutation" ? this.mutationRoot() : this.queryRoot(),
+      rootValue: operation.operation === "mutation" ? this.mutationRoot(rules) : this.queryRoot(),
       contextValue: context,
       variableValues: variables,
       operationName: operation.name?.value,
-      fieldResolver: this.resolver()
+      fieldResolver: this.resolver(access)
     })) as ExecutionResult
     const actual = Math.min(requested, actualCost(document, variables, result.data ?? null, operation.name?.value))
     this.bucket.refund(requested - actual)
@@ -377,7 +463,8 @@ export class ShopifySandboxGraphql {
     schema: GraphQLSchema,
     document: DocumentNode,
     operation: OperationDefinitionNode,
-    variables: Record<string, unknown>
+    variables: Record<string, unknown>,
+    rules: VersionRules
   ): object | undefined {
     const idempotent = schema.getDirective("idempotent")!
     const fields: Array<FieldNode> = []
@@ -407,9 +494,9 @@ export class ShopifySandboxGraphql {
     for (const selection of operation.selectionSet.selections) {
       if (selection.kind !== Kind.FIELD || selection.name.value !== "inventorySetQuantities") continue
       const key = getDirectiveValues(idempotent, selection, coerced)?.key
-      if (key === undefined)
+      if (key === undefined && rules.idempotencyRequired)
         return badRequest("The @idempotent directive is required for this mutation but was not provided.")
-      if (typeof key !== "string" || key.trim() === "")
+      if (key !== undefined && (typeof key !== "string" || key.trim() === ""))
         return badRequest("The @idempotent directive key must not be blank.")
       const field = mutationType.getFields().inventorySetQuantities!
       let args: Record<string, unknown>
@@ -427,7 +514,7 @@ export class ShopifySandboxGraphql {
           extensions: { code: "MAX_INPUT_SIZE_EXCEEDED" }
         }
       }
-      if (quantities.some((q) => !("changeFromQuantity" in q))) {
+      if (rules.changeFromQuantityRequired && quantities.some((q) => !("changeFromQuantity" in q))) {
         return {
           message: "InventoryQuantityInput must include the following argument: changeFromQuantity.",
           extensions: { code: "INVALID_FIELD_ARGUMENTS" }
@@ -437,8 +524,7 @@ export class ShopifySandboxGraphql {
     return undefined
   }
 
-  private resolver(): GraphQLFieldResolver<unknown, Context> {
-    const { access } = sandboxSchema()
+  private resolver(access: SchemaInfo["access"]): GraphQLFieldResolver<unknown, Context> {
     return (source, args, context, info) => {
       const check = (key: string, label: string) => {
         const anyOf = access.get(key)
@@ -774,17 +860,21 @@ export class ShopifySandboxGraphql {
     }
   }
 
-  private mutationRoot() {
+  private mutationRoot(rules: VersionRules) {
     return {
       inventorySetQuantities: async (
         args: { input: Record<string, unknown> },
         _context: Context,
-        info: { fieldNodes: ReadonlyArray<FieldNode>; variableValues: Record<string, unknown> }
+        info: { fieldNodes: ReadonlyArray<FieldNode>; variableValues: Record<string, unknown>; schema: GraphQLSchema }
       ) => {
-        const { schema } = sandboxSchema()
-        const key = String(
-          getDirectiveValues(schema.getDirective("idempotent")!, info.fieldNodes[0]!, info.variableValues)?.key
-        )
+        const given = getDirectiveValues(
+          info.schema.getDirective("idempotent")!,
+          info.fieldNodes[0]!,
+          info.variableValues
+        )?.key
+        // Without a key (optional before 2026-04) there is no idempotency record: the call just runs.
+        if (given === undefined) return this.setQuantities(args.input, rules)
+        const key = String(given)
         const hash = createHash("sha256").update(stableJson(args.input)).digest("hex")
         const now = this.clock.now()
         const retention = this.options.idempotencyRetentionMs ?? 24 * 3600 * 1000
@@ -819,7 +909,7 @@ export class ShopifySandboxGraphql {
         const fresh: IdempotencyRecord = { hash, at: now, status: "running", result: undefined }
         this.idempotency.set(recordKey, fresh)
         if (this.inventoryWriteDelayMs > 0) await this.clock.sleep(this.inventoryWriteDelayMs)
-        const result = this.setQuantities(args.input)
+        const result = this.setQuantities(args.input, rules)
         fresh.status = result.userErrors.length > 0 ? "failed" : "succeeded"
         fresh.result = result
         return result
@@ -889,7 +979,7 @@ export class ShopifySandboxGraphql {
     }
   }
 
-  private setQuantities(input: Record<string, unknown>) {
+  private setQuantities(input: Record<string, unknown>, rules: VersionRules) {
     const s = this.state
     const name = String(input.name)
     const reason = String(input.reason)
@@ -899,7 +989,9 @@ export class ShopifySandboxGraphql {
       locationId: string
       quantity: number
       changeFromQuantity?: number | null
+      compareQuantity?: number | null
     }>
+    const ignoreCompare = input.ignoreCompareQuantity === true
     const errors: Array<{ code: string; field: ReadonlyArray<string>; message: string }> = []
     const err = (code: string, field: ReadonlyArray<string>, message: string) => errors.push({ code, field, message })
     if (name !== "available" && name !== "on_hand") {
@@ -952,13 +1044,38 @@ export class ShopifySandboxGraphql {
       else if (q.quantity > 1_000_000_000)
         err("INVALID_QUANTITY_TOO_HIGH", field("quantity"), "The quantity can't be higher than 1,000,000,000.")
       const level = s.findLevel(itemId, locationId)
-      const current = level === undefined ? 0 : s.quantity(level, name)
-      if (q.changeFromQuantity !== null && q.changeFromQuantity !== undefined && q.changeFromQuantity !== current) {
+      if (level === undefined && rules.itemNotStockedAtLocation) {
         err(
-          "CHANGE_FROM_QUANTITY_STALE",
-          field("changeFromQuantity"),
-          `The ${name} quantity is ${current}, not the changeFromQuantity ${q.changeFromQuantity}: it changed since it was read.`
+          "ITEM_NOT_STOCKED_AT_LOCATION",
+          field("locationId"),
+          "The specified inventory item is not stocked at the location."
         )
+        continue
+      }
+      const current = level === undefined ? 0 : s.quantity(level, name)
+      if ("changeFromQuantity" in q) {
+        // Present, even as null, it decides (and in 2026-01 overrides compareQuantity).
+        if (q.changeFromQuantity !== null && q.changeFromQuantity !== undefined && q.changeFromQuantity !== current) {
+          err(
+            "CHANGE_FROM_QUANTITY_STALE",
+            field("changeFromQuantity"),
+            `The ${name} quantity is ${current}, not the changeFromQuantity ${q.changeFromQuantity}: it changed since it was read.`
+          )
+        }
+      } else if (rules.compareQuantity && !ignoreCompare) {
+        if (q.compareQuantity === null || q.compareQuantity === undefined) {
+          err(
+            "COMPARE_QUANTITY_REQUIRED",
+            field("compareQuantity"),
+            "The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity."
+          )
+        } else if (q.compareQuantity !== current) {
+          err(
+            "COMPARE_QUANTITY_STALE",
+            field("compareQuantity"),
+            `The ${name} quantity is ${current}, not the compareQuantity ${q.compareQuantity}: it changed since it was read.`
+          )
+        }
       }
       targets.push({ level, itemId, locationId, quantity: q.quantity })
     }

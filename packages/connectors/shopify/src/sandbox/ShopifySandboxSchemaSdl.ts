@@ -1,7 +1,8 @@
 /**
- * ShopifySandboxSchemaSdl: the sandbox's GraphQL schema — the part of Shopify's Admin API 2026-10
- * the connector uses, generated from Shopify's published schema (@shopify/dev-mcp@1.16.0,
- * `dist/data/admin_2026-10.json.gz`) by `scripts/sandbox-schema.ts`. Do not edit by hand:
+ * ShopifySandboxSchemaSdl: the sandbox's GraphQL schema — the part of Shopify's Admin API the
+ * connector uses — for 2026-10 and, as the definitions that differ from it, for
+ * 2026-01, 2026-04, 2026-07. Generated from Shopify's published schemas (@shopify/dev-mcp@1.16.0,
+ * `dist/data/admin_<version>.json.gz`) by `scripts/sandbox-schema.ts`. Do not edit by hand:
  * change the connector's documents, then run `node scripts/sandbox-schema.ts`.
  *
  * The schema text below is derived from @shopify/dev-mcp@1.16.0, distributed under the ISC License
@@ -24,7 +25,7 @@
  * @since 0.1.0
  */
 
-/** The Admin API version the SDL was generated from. */
+/** The Admin API version `sdl` was generated from. */
 export const apiVersion = "2026-10"
 
 /** The sandbox schema in SDL, with `@requiredAccess` scopes from Shopify's schema. */
@@ -866,3 +867,156 @@ type UserError {
   message: String!
 }
 `
+
+/** How another version's schema differs from `sdl`: whole definitions to use instead, and definitions it lacks. */
+export interface VersionDelta {
+  readonly sdl: string
+  readonly removed: ReadonlyArray<string>
+}
+
+/** The other versions the sandbox serves, as deltas from `sdl` (each generated from that version's schema). */
+export const versions: Readonly<Record<string, VersionDelta>> = {
+  "2026-01": {
+    sdl: `enum FulfillmentOrderAction {
+  CANCEL_FULFILLMENT_ORDER
+  CREATE_FULFILLMENT
+  EXTERNAL
+  HOLD
+  MARK_AS_OPEN
+  MERGE
+  MOVE
+  RELEASE_HOLD
+  REQUEST_CANCELLATION
+  REQUEST_FULFILLMENT
+  SPLIT
+}
+
+type InventoryItem implements Node @requiredAccess(anyOf: ["read_inventory", "read_products"]) {
+  id: ID!
+  inventoryLevel(locationId: ID!): InventoryLevel @requiredAccess(anyOf: ["read_inventory"])
+  inventoryLevels(after: String, before: String, first: Int, last: Int, query: String, reverse: Boolean = false): InventoryLevelConnection! @requiredAccess(anyOf: ["read_inventory"])
+  sku: String
+  tracked: Boolean!
+}
+
+input InventoryQuantityInput {
+  changeFromQuantity: Int
+  compareQuantity: Int
+  inventoryItemId: ID!
+  locationId: ID!
+  quantity: Int!
+}
+
+input InventorySetQuantitiesInput {
+  ignoreCompareQuantity: Boolean = false
+  name: String!
+  quantities: [InventoryQuantityInput!]!
+  reason: String!
+  referenceDocumentUri: String
+}
+
+enum InventorySetQuantitiesUserErrorCode {
+  CHANGE_FROM_QUANTITY_STALE
+  COMPARE_QUANTITY_REQUIRED
+  COMPARE_QUANTITY_STALE
+  IDEMPOTENCY_CONCURRENT_REQUEST
+  IDEMPOTENCY_KEY_PARAMETER_MISMATCH
+  IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED
+  INVALID_INVENTORY_ITEM
+  INVALID_LOCATION
+  INVALID_NAME
+  INVALID_QUANTITY_NEGATIVE
+  INVALID_QUANTITY_TOO_HIGH
+  INVALID_QUANTITY_TOO_LOW
+  INVALID_REASON
+  INVALID_REFERENCE_DOCUMENT
+  ITEM_NOT_STOCKED_AT_LOCATION
+  NON_MUTABLE_INVENTORY_ITEM
+  NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR
+}
+
+enum OrderDisplayFulfillmentStatus {
+  FULFILLED
+  IN_PROGRESS
+  ON_HOLD
+  OPEN
+  PARTIALLY_FULFILLED
+  PENDING_FULFILLMENT
+  REQUEST_DECLINED
+  RESTOCKED
+  SCHEDULED
+  UNFULFILLED
+}`,
+    removed: []
+  },
+  "2026-04": {
+    sdl: `enum InventorySetQuantitiesUserErrorCode {
+  CHANGE_FROM_QUANTITY_STALE
+  COMPARE_QUANTITY_REQUIRED
+  COMPARE_QUANTITY_STALE
+  IDEMPOTENCY_CONCURRENT_REQUEST
+  IDEMPOTENCY_KEY_PARAMETER_MISMATCH
+  IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED
+  INVALID_INVENTORY_ITEM
+  INVALID_LOCATION
+  INVALID_NAME
+  INVALID_QUANTITY_NEGATIVE
+  INVALID_QUANTITY_TOO_HIGH
+  INVALID_QUANTITY_TOO_LOW
+  INVALID_REASON
+  INVALID_REFERENCE_DOCUMENT
+  ITEM_NOT_STOCKED_AT_LOCATION
+  NON_MUTABLE_INVENTORY_ITEM
+  NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR
+}
+
+enum OrderDisplayFulfillmentStatus {
+  FULFILLED
+  IN_PROGRESS
+  ON_HOLD
+  OPEN
+  PARTIALLY_FULFILLED
+  PENDING_FULFILLMENT
+  REQUEST_DECLINED
+  RESTOCKED
+  SCHEDULED
+  UNFULFILLED
+}`,
+    removed: []
+  },
+  "2026-07": {
+    sdl: `enum InventorySetQuantitiesUserErrorCode {
+  CHANGE_FROM_QUANTITY_STALE
+  COMPARE_QUANTITY_REQUIRED
+  COMPARE_QUANTITY_STALE
+  IDEMPOTENCY_CONCURRENT_REQUEST
+  IDEMPOTENCY_KEY_PARAMETER_MISMATCH
+  IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED
+  INVALID_INVENTORY_ITEM
+  INVALID_LOCATION
+  INVALID_NAME
+  INVALID_QUANTITY_NEGATIVE
+  INVALID_QUANTITY_TOO_HIGH
+  INVALID_QUANTITY_TOO_LOW
+  INVALID_REASON
+  INVALID_REFERENCE_DOCUMENT
+  ITEM_NOT_STOCKED_AT_LOCATION
+  NON_MUTABLE_INVENTORY_ITEM
+  NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR
+}
+
+enum OrderDisplayFulfillmentStatus {
+  FULFILLED
+  IN_PROGRESS
+  ON_HOLD
+  OPEN
+  PARTIALLY_FULFILLED
+  PENDING_FULFILLMENT
+  REQUEST_DECLINED
+  RESTOCKED
+  SCHEDULED
+  UNFULFILLED
+}`,
+    removed: []
+  }
+}
