@@ -46,7 +46,10 @@ const engineShowing = (initial: Engine.EngineStatus) => {
     reconcileNow: () => unused,
     resumeConnection: () => unused
   }
-  return { engine, show: (next: Engine.EngineStatus) => void (current = next) }
+  const show = (next: Engine.EngineStatus) => {
+    current = next
+  }
+  return { engine, show }
 }
 
 describe("MetricsCollectors.fromEngine", () => {
