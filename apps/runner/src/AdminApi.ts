@@ -50,6 +50,19 @@ export const DiscardOutcome = Schema.Struct({
 export const ResumeRequest = Schema.Struct({ connection: Schema.NonEmptyTrimmedString })
 /** What resuming a connection did. */
 export const ResumeAnswer = Schema.Struct({ connection: Schema.String, stock: Schema.Int })
+/** `POST /reconcile`: poll one connection's orders, after-sales and stock now. */
+export const ReconcileRequest = Schema.Struct({ connection: Schema.NonEmptyTrimmedString })
+/** What one connection's reconciliation read and recorded. */
+export const ReconcileRow = Schema.Struct({
+  connection: Schema.String,
+  orders: Schema.Struct({ read: Schema.Int, recorded: Schema.Int }),
+  afterSales: Schema.Struct({ read: Schema.Int, recorded: Schema.Int }),
+  stock: Schema.Struct({ read: Schema.Int, applied: Schema.Int }),
+  skipped: Schema.Array(Schema.String)
+})
+/** @since 0.1.0 */
+export type ReconcileRow = typeof ReconcileRow.Type
+const ReconcileAnswer = Schema.Struct({ connections: Schema.Array(ReconcileRow) })
 const ReplayAnswer = Schema.Struct({ outcomes: Schema.Array(ReplayOutcome) })
 const DiscardAnswer = Schema.Struct({ outcomes: Schema.Array(DiscardOutcome) })
 
@@ -62,6 +75,8 @@ export interface Handlers {
   ) => Effect.Effect<ReadonlyArray<DeadLetter.DiscardOutcome>, unknown>
   /** Sends a re-authorized connection's held work now; answers how many listings were due. */
   readonly resume: (connection: string) => Effect.Effect<{ readonly stock: number }, unknown>
+  /** Reconciles one connection now: what it read and recorded. */
+  readonly reconcile: (connection: string) => Effect.Effect<ReadonlyArray<ReconcileRow>, unknown>
 }
 
 /** The endpoint could not be reached or refused the call. */
@@ -130,6 +145,10 @@ export const serve = (storeFile: string, handlers: Handlers): Effect.Effect<stri
             const input = Schema.decodeUnknownSync(ResumeRequest)(body)
             const done = await run(handlers.resume(input.connection))
             return answer(res, 200, { connection: input.connection, stock: done.stock })
+          }
+          if (req.url === "/reconcile") {
+            const input = Schema.decodeUnknownSync(ReconcileRequest)(body)
+            return answer(res, 200, { connections: await run(handlers.reconcile(input.connection)) })
           }
           return answer(res, 404, { error: "not found" })
         })
@@ -211,6 +230,10 @@ export const replay = (storeFile: string, ids: ReadonlyArray<number>) =>
 /** Tells the runner that owns `storeFile` a connection was authorized again, so its held work goes now. */
 export const resume = (storeFile: string, connection: string) =>
   call(storeFile, "/connections/resume", { connection }, ResumeAnswer)
+
+/** Reconciles one connection through the runner that owns `storeFile`. */
+export const reconcile = (storeFile: string, connection: string) =>
+  Effect.map(call(storeFile, "/reconcile", { connection }, ReconcileAnswer), (a) => a.connections)
 
 /** Discards dead letters through the runner that owns `storeFile`. */
 export const discard = (storeFile: string, ids: ReadonlyArray<number>, reason: string) =>

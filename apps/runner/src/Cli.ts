@@ -15,6 +15,7 @@ import * as CommandDlq from "./CommandDlq.ts"
 import * as CommandDoctor from "./CommandDoctor.ts"
 import * as CommandInit from "./CommandInit.ts"
 import * as CommandOrders from "./CommandOrders.ts"
+import * as CommandReconcile from "./CommandReconcile.ts"
 import * as CommandRun from "./CommandRun.ts"
 import * as CommandStock from "./CommandStock.ts"
 
@@ -30,6 +31,7 @@ export const root = Command.make("tkbridge").pipe(
     CommandDemo.command,
     CommandStock.command,
     CommandOrders.command,
+    CommandReconcile.command,
     CommandDlq.command,
     CommandAudit.command
   ])

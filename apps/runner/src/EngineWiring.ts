@@ -5,10 +5,13 @@
  * and the flows; puts the webhook edge in front of it (verify, record in the inbox, answer, then wake
  * the connection's inbox processor through `Engine.notifyInbox`); serves `/webhooks`, `/healthz`
  * and `/metrics` (fed from `Engine.status`); publishes the local admin endpoint on an embedded store;
- * starts the schedules; and imports each catalogue the flows need, with a progress bar.
+ * starts the schedules; imports each catalogue the flows need and reads every stock source once, each
+ * with a progress bar.
  *
  * Shutdown runs in reverse: the server stops accepting first, then `Engine.stop` lets in-flight inbox
- * entries and stock writes finish (15 s at most), then the cluster and the store close.
+ * entries finish (15 s at most), then the cluster (which gives running workflows up to 15 s) and the
+ * store close. A stock write in flight is not waited for: `Engine.stop` does not count the stock
+ * lanes as in flight, so its listing stays pending until the next start writes it again.
  *
  * @since 0.1.0
  */
@@ -253,7 +256,8 @@ export const start = (
       yield* AdminApi.serve(where.filename, {
         replay: (ids) => engine.replayLetters(ids),
         discard: (ids, reason) => Effect.forEach(ids, (id) => letters.discard(id, reason)),
-        resume: (connection) => engine.resumeConnection(connection)
+        resume: (connection) => engine.resumeConnection(connection),
+        reconcile: (connection) => Effect.map(engine.reconcileNow(connection), (r) => r.connections)
       })
     }
 
@@ -282,12 +286,28 @@ export const start = (
           )
         }
       }
-      for (const source of flows(config).stock?.sources ?? []) {
-        yield* engine.reconcileNow(source.connection).pipe(
-          Effect.tapError((e) =>
-            Effect.logWarning(`reading stock from ${source.connection} failed; the schedule retries`, e)
-          ),
-          Effect.ignore
+      // The first full read of every stock source, so the pool starts from the sources' numbers.
+      const sources = (flows(config).stock?.sources ?? []).map((s) => s.connection)
+      if (sources.length > 0) {
+        yield* Progress.withBar(`reconciling stock from ${sources.join(", ")}`, sources.length, (bar) =>
+          Effect.gen(function* () {
+            let read = 0
+            let applied = 0
+            for (const [i, connection] of sources.entries()) {
+              const report = yield* engine.reconcileNow(connection).pipe(
+                Effect.tapError((e) =>
+                  Effect.logWarning(`reading stock from ${connection} failed; the schedule retries`, e)
+                ),
+                Effect.option
+              )
+              for (const row of Option.isSome(report) ? report.value.connections : []) {
+                read += row.stock.read
+                applied += row.stock.applied
+              }
+              bar.update(i + 1)
+            }
+            bar.finish(`${read} stock reading${read === 1 ? "" : "s"}, ${applied} applied`)
+          })
         )
       }
     }
