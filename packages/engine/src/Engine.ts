@@ -19,7 +19,7 @@
  */
 import type { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import type { Migrator } from "@effect/sql"
+import type { Migrator, SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Connector, Ledger, Quota } from "@tkbridge/core"
 import { DeadLetter, Inbox, Outbox, Quota as QuotaPort, TokenStore, WebhookEdge } from "@tkbridge/core"
@@ -253,7 +253,7 @@ const makeEngine = Effect.gen(function* () {
   const starter = yield* WorkflowStarter.WorkflowStarter
   const clock = yield* EngineClock.EngineClock
   const flows = yield* EngineFlows.CurrentFlows
-  const context = yield* Effect.context<EngineSchedules.Requirements>()
+  const context = yield* Effect.context<EngineSchedules.Requirements | SqlClient.SqlClient>()
 
   const resume = Effect.gen(function* () {
     // Pick up where the last run stopped without waiting for the first ticks.
