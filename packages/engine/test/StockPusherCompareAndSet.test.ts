@@ -243,5 +243,37 @@ for (const root of roots) {
         }).pipe(Effect.scoped),
       180_000
     )
+    it.live(
+      "the shop already shows the pool's number when the write arrives: its sale is settled, not left as credit",
+      () =>
+        Effect.gen(function* () {
+          const sandbox = yield* ShopifySandbox.scoped({ plan: "plus" })
+          const engine = engineFor(root, sandbox)
+          yield* Effect.gen(function* () {
+            yield* seed(sandbox, "CRED", 10)
+            yield* eventually(Effect.sync(() => sandbox.available("CRED") === 10))
+            yield* eventually(settled(shop, "CRED"))
+
+            // The shop sells 2 and the order reaches the pool: it allows 8, which the shop already shows.
+            sandbox.placeOrder({ lines: [{ sku: "CRED", quantity: 2 }] })
+            yield* orderArrives(shop, "CRED", 2)
+            yield* eventually(settled(shop, "CRED"))
+            const after = yield* StockChannelState.read(shop, ["CRED"])
+            expect(after.get("CRED")).toMatchObject({ known: 8, balance: { held: 0, credit: 0 } })
+
+            // A count in the admin then finds one fewer, with no order behind it, and the warehouse
+            // receives one: the pool allows 9, but the lost unit is held back until it is explained.
+            sandbox.setStock("CRED", 7)
+            const ledger = yield* Ledger.Ledger
+            yield* ledger.adjustStock({ item: "CRED", location: "erp-main", delta: 1 })
+            yield* publishChanges({ changed: [{ connection: shop, externalSku: "CRED" }] })
+            yield* eventually(settled(shop, "CRED"))
+            expect(sandbox.available("CRED")).toBe(8)
+            const held = yield* StockChannelState.read(shop, ["CRED"])
+            expect(held.get("CRED")?.balance.held).toBe(1)
+          }).pipe(Effect.provide(engine))
+        }).pipe(Effect.scoped),
+      120_000
+    )
   })
 }

@@ -11,10 +11,11 @@
  *
  * When Shopify answers `CHANGE_FROM_QUANTITY_STALE` nothing of that call was written (the sandbox
  * treats the batch as all-or-nothing; Shopify does not document it, so the connector does not rely
- * on it). The connector re-reads the items' quantities and decides per item: the shop already shows
- * the target → `Applied`; the shop changed underneath → `Stale` with the actual quantity (the engine
- * decides what to write next with core's `StockDecision.afterStale`); unchanged → sent again in the
- * next call with a new key. It never overwrites blindly.
+ * on it). The connector re-reads the items' quantities and decides per item: the shop changed
+ * underneath → `Stale` with the actual quantity, even when that is the target (the engine settles
+ * the change against the pool with core's `StockDecision.afterStale` and writes again only if it
+ * must); the shop shows the target it was expected to move from → `Applied`; unchanged → sent again
+ * in the next call with a new key. It never overwrites blindly.
  *
  * `stock.pull` reads inventory levels per location (`inventoryItems` → `inventoryLevels`).
  *
@@ -306,11 +307,13 @@ export const makePush = (client: ShopifyClientShape, connection: string): Connec
                 })
               )
               decided.add(e)
+            } else if (e.expected !== null && current !== e.expected) {
+              // Even when the shop already shows the target: the engine settles the sale that moved
+              // the count against the pool's balance, which an `Applied` would leave open.
+              settle(e, (u) => ({ _tag: "Stale", externalSku: u.externalSku, location: u.location, actual: current }))
+              decided.add(e)
             } else if (current === e.quantity) {
               applied(e)
-              decided.add(e)
-            } else if (e.expected !== null && current !== e.expected) {
-              settle(e, (u) => ({ _tag: "Stale", externalSku: u.externalSku, location: u.location, actual: current }))
               decided.add(e)
             }
           }
