@@ -126,10 +126,8 @@ describe("tkbridge run stops gracefully on SIGTERM", () => {
     })
   })
 
-  // Fails today: `Engine.stop` does not count the stock lanes' writes as in flight, so the process
-  // exits at once with the write out, and the listing stays pending (pushed 20, wanted 17) until the
-  // next start writes it again. Turn into `it` once the engine waits for stock writes.
-  it.fails("with a TikTok stock write in flight: exits 0 after the answer, the channel holds the new quantity and the store shows it written", async () => {
+  // The stock lanes' writes count as in flight: the stop waits for the answer and its settlement.
+  it("with a TikTok stock write in flight: exits 0 after the answer, the channel holds the new quantity and the store shows it written", async () => {
     await scenario({ fulfilment: false }, async (platforms, { dir, env, runner }, stopped) => {
       const { tiktok, shopify } = platforms
       // The next stock write to TikTok takes effect only after HOLD_MS.

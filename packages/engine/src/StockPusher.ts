@@ -56,6 +56,7 @@ import {
   Schema
 } from "effect"
 import { awaitingReauthorization } from "./ConnectionAuth.ts"
+import { EngineLifecycle } from "./EngineLifecycle.ts"
 import type { ConnectionEntry } from "./ConnectionRegistry.ts"
 import { ConnectionRegistry, TokenProviders } from "./ConnectionRegistry.ts"
 import { EngineAlerts } from "./EngineAlerts.ts"
@@ -192,7 +193,11 @@ type LaneRequirements =
 /** True when the connector's writes take an `expected` quantity. */
 const comparesAndSets = (entry: ConnectionEntry): boolean => entry.manifest.stock?.compareAndSet === true
 
+/** How often a lane of a stopping engine looks whether work is taken again. */
+const stoppedRecheckMs = 1_000
+
 const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.Scope> = Effect.gen(function* () {
+  const lifecycle = yield* Effect.serviceOption(EngineLifecycle)
   const outbox = yield* Outbox.StockOutbox
   const quota = yield* Quota.Quota
   const audit = yield* Audit.Audit
@@ -627,7 +632,12 @@ const makeLanes: Effect.Effect<StockLanesShape, never, LaneRequirements | Scope.
             yield* Effect.sleep(Duration.millis(spacing))
             now = yield* EngineClock.now
           }
-          outcome = yield* write(lane, entry, push)
+          // A graceful stop waits for the write on the wire and its settlement, and lets no new one start.
+          const written = Option.isSome(lifecycle)
+            ? yield* lifecycle.value.track(write(lane, entry, push))
+            : Option.some(yield* write(lane, entry, push))
+          if (Option.isNone(written)) return Option.some(stoppedRecheckMs)
+          outcome = written.value
         }
         if (outcome !== "idle") continue
         yield* settleWaiters(lane, connection, now)
