@@ -56,11 +56,11 @@ import {
   Schema
 } from "effect"
 import { awaitingReauthorization } from "./ConnectionAuth.ts"
-import { EngineLifecycle } from "./EngineLifecycle.ts"
 import type { ConnectionEntry } from "./ConnectionRegistry.ts"
 import { ConnectionRegistry, TokenProviders } from "./ConnectionRegistry.ts"
 import { EngineAlerts } from "./EngineAlerts.ts"
 import * as EngineClock from "./EngineClock.ts"
+import { EngineLifecycle } from "./EngineLifecycle.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import * as StockChannelState from "./StockChannelState.ts"
 import { StockListingIds } from "./StockListingIds.ts"
