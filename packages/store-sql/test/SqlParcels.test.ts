@@ -186,7 +186,10 @@ for (const dialect of dialects) {
         const inTransit = scan(tn, "FPX_L_RPIF", "in_transit", 4_000, "Shenzhen, CN")
         const pickedUp = scan(tn, "FPX_C_SPLS", "picked_up", 3_000, "Shenzhen, CN")
         // The provider booking the parcel is not the carrier holding it: still labelled.
-        expect(yield* parcels.track(fulfiller, tn, [received], new Date(2_500))).toEqual({ added: 1, status: "labelled" })
+        expect(yield* parcels.track(fulfiller, tn, [received], new Date(2_500))).toEqual({
+          added: 1,
+          status: "labelled"
+        })
         // Out of order and with a repeat inside one pull: the carrier's lists are not sorted.
         const first = yield* parcels.track(fulfiller, tn, [received, inTransit, pickedUp, received], new Date(5_000))
         expect(first).toEqual({ added: 2, status: "shipped" })
