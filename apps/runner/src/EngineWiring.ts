@@ -179,7 +179,8 @@ export const cataloguesToImport = (loaded: LoadedConfig): ReadonlyArray<string> 
 
 /**
  * Builds and starts the runner for the lifetime of the scope: engine, webhook server, metrics, admin
- * endpoint, schedules, then the initial catalogue import and stock read.
+ * endpoint, schedules, then the initial catalogue imports — the items source and the stock sources,
+ * their first stock read, then the channels, so no channel is ever published an empty pool.
  */
 export const start = (
   loaded: LoadedConfig,
@@ -263,31 +264,37 @@ export const start = (
 
     yield* engine.start
     if (options.importCatalogues ?? true) {
-      for (const connection of cataloguesToImport(loaded)) {
-        const report = yield* Progress.withBar(`importing the ${connection} catalogue`, undefined, (bar) =>
-          engine.importCatalog(connection, {
-            onProgress: (p) => Effect.sync(() => (p.done ? bar.finish(`${p.listings} SKUs`) : bar.update(p.listings)))
-          })
-        ).pipe(
-          Effect.tapError((e) =>
-            Effect.logWarning(`catalogue import of ${connection} failed; the next reconciliation retries`, e)
-          ),
-          Effect.option
-        )
-        if (Option.isSome(report)) {
-          yield* Effect.logInfo("catalogue imported").pipe(
-            Effect.annotateLogs({
-              connection,
-              listings: report.value.listings,
-              paired: report.value.paired.length,
-              unpaired: report.value.unpaired.length,
-              published: report.value.published
+      const importOne = (connection: string) =>
+        Effect.gen(function* () {
+          const report = yield* Progress.withBar(`importing the ${connection} catalogue`, undefined, (bar) =>
+            engine.importCatalog(connection, {
+              onProgress: (p) => Effect.sync(() => (p.done ? bar.finish(`${p.listings} SKUs`) : bar.update(p.listings)))
             })
+          ).pipe(
+            Effect.tapError((e) =>
+              Effect.logWarning(`catalogue import of ${connection} failed; the next reconciliation retries`, e)
+            ),
+            Effect.option
           )
-        }
-      }
-      // The first full read of every stock source, so the pool starts from the sources' numbers.
+          if (Option.isSome(report)) {
+            yield* Effect.logInfo("catalogue imported").pipe(
+              Effect.annotateLogs({
+                connection,
+                listings: report.value.listings,
+                paired: report.value.paired.length,
+                unpaired: report.value.unpaired.length,
+                published: report.value.published
+              })
+            )
+          }
+        })
       const sources = (flows(config).stock?.sources ?? []).map((s) => s.connection)
+      const catalogues = cataloguesToImport(loaded)
+      // The items and the sources' numbers come before any channel is paired: a channel paired
+      // against a pool that has not read its stock yet would be published 0 until the first read.
+      const first = catalogues.filter((c) => c === config.pool?.items.from || sources.includes(c))
+      for (const connection of first) yield* importOne(connection)
+      // The first full read of every stock source, so the pool starts from the sources' numbers.
       if (sources.length > 0) {
         yield* Progress.withBar(`reconciling stock from ${sources.join(", ")}`, sources.length, (bar) =>
           Effect.gen(function* () {
@@ -310,6 +317,7 @@ export const start = (
           })
         )
       }
+      for (const connection of catalogues.filter((c) => !first.includes(c))) yield* importOne(connection)
     }
     const host = config.server.host === "0.0.0.0" || config.server.host === "::" ? "127.0.0.1" : config.server.host
     return {

@@ -174,6 +174,16 @@ describe("tkbridge run and tkbridge demo against the sandboxes", () => {
           shopify.available("TEA")
         ].every((q, i) => q === [20, 30, 15, 20, 30][i])
       )
+      // The pool read the ERP before the channels were paired: no listing was published 0 on the way.
+      const stockWrites = [
+        ...tiktok.requestsTo("inventory.update").map((r) => r.text),
+        ...shopify.server
+          .requestsTo("graphql")
+          .filter((r) => r.text.includes("inventorySetQuantities"))
+          .map((r) => r.text)
+      ]
+      expect(stockWrites.length).toBeGreaterThan(0)
+      expect(stockWrites.filter((text) => /"quantity":0[,}]/.test(text))).toEqual([])
 
       // The same item bought on both channels.
       const onTikTok = tiktok.placeOrder({ lines: [{ sku: "TT-MUG", qty: 2 }], recipient, buyer })
