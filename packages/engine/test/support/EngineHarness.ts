@@ -10,6 +10,7 @@ import type { AccessToken, Connector } from "@tkbridge/core"
 import { TokenStore, WebhookEdge } from "@tkbridge/core"
 import type {
   ConnectionRegistry,
+  EngineAlerts,
   EngineClock,
   EngineCluster,
   EngineFlows,
@@ -59,6 +60,8 @@ export const engineWithEdge = (options: {
   readonly push?: Partial<StockPusher.Options> | undefined
   readonly tuning?: Partial<EngineSchedules.Tuning> | undefined
   readonly stepRetry?: Partial<RetryPolicy.Options> | undefined
+  /** Where alerts go besides the status snapshot (e.g. a recorder of every raise). */
+  readonly alerts?: Layer.Layer<EngineAlerts.EngineAlerts> | undefined
 }) => {
   const engine = Engine.layer({
     root: options.root,
@@ -67,6 +70,7 @@ export const engineWithEdge = (options: {
     clock: options.clock,
     push: options.push,
     stepRetry: options.stepRetry,
+    alerts: options.alerts,
     tuning: { ...testTuning, ...options.tuning }
   })
   const edge = Layer.effect(
