@@ -16,9 +16,8 @@
 import type { Sharding } from "@effect/cluster"
 import { ClusterSchema, Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
-import type { AccessToken } from "@tkbridge/core"
-import { ConnectorError, TokenStore } from "@tkbridge/core"
-import { Deferred, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { AccessToken, ConnectorError, TokenStore } from "@tkbridge/core"
+import { Clock, Deferred, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { ConnectionRegistry, TokenProviders } from "./ConnectionRegistry.ts"
 import { EngineAlerts } from "./EngineAlerts.ts"
 import * as EngineClock from "./EngineClock.ts"
@@ -147,7 +146,12 @@ export const layer: Layer.Layer<
         const outcome = yield* RetryPolicy.run(auth.refresh(stored.tokens))
         switch (outcome._tag) {
           case "Succeeded": {
-            const rotated = yield* store.rotate(connection, stored.version, outcome.value).pipe(
+            const fresh = inBusinessTime(
+              outcome.value,
+              yield* EngineClock.now,
+              yield* EngineClock.real(Clock.currentTimeMillis)
+            )
+            const rotated = yield* store.rotate(connection, stored.version, fresh).pipe(
               Effect.map((s) => ({ version: s.version, refreshed: true })),
               Effect.catchTag("TokenConflict", () =>
                 Effect.map(read, (s) => ({ version: s.version, refreshed: false }))
@@ -185,6 +189,30 @@ export const layer: Layer.Layer<
     return { Refresh: ({ payload }) => refresh(payload) }
   })
 )
+
+/**
+ * A refreshed grant in business time. Partner calls run on the system clock (their timeouts are real
+ * time), so a connector that stamps the grant itself (issued now, expiring in `expires_in`) stamps it
+ * in system time; where business time runs elsewhere (a scaled or test clock) the grant is shifted by
+ * the difference, or every expiry check would find it expired or fresh for the wrong span. A grant
+ * the platform stamped (its issue time not within a minute of the system clock) is kept as it is.
+ */
+export const inBusinessTime = (
+  tokens: AccessToken.TokenSet,
+  businessNow: number,
+  systemNow: number
+): AccessToken.TokenSet => {
+  const offset = businessNow - systemNow
+  const issued = tokens.issuedAt?.getTime()
+  if (Math.abs(offset) < 1_000 || issued === undefined || Math.abs(issued - systemNow) > 60_000) return tokens
+  const shift = (d: Date | undefined) => (d === undefined ? undefined : new Date(d.getTime() + offset))
+  return new AccessToken.TokenSet({
+    ...tokens,
+    issuedAt: shift(tokens.issuedAt),
+    expiresAt: shift(tokens.expiresAt),
+    refreshExpiresAt: shift(tokens.refreshExpiresAt)
+  })
+}
 
 /**
  * The engine's token providers: per connection, the stored grant, refreshed shortly before it expires

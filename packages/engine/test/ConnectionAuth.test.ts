@@ -4,9 +4,9 @@
  * expired access token cause exactly one refresh request and all succeed; a refresh the platform
  * refuses (a 200 carrying an OAuth error) marks the connection `needs_reauth` and raises an alert.
  *
- * Business time is the system clock here. With a business clock ahead of it (the demo's fast clock),
- * a refreshed grant is stored with its expiry in system time, so it already looks expired and the
- * next call refreshes again — the last test pins that down and fails until it is fixed.
+ * With a business clock ahead of the system clock (the demo's fast clock), a grant the connector
+ * stamped during the refresh (which runs on the system clock) is shifted into business time, so the
+ * fresh token lasts its lifetime instead of looking expired at once.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { MemoryFakeChannel, MemorySandbox } from "@tkbridge/connector-memory/sandbox"
@@ -73,12 +73,10 @@ for (const root of roots) {
       60_000
     )
 
-    // Fails today: `RetryPolicy.run` runs the token refresh on the system clock (`EngineClock.real`),
-    // so the connector stamps the new grant's `issuedAt`/`expiresAt` in system time. With business
-    // time two hours ahead, the fresh one-hour token is stored as expired an hour ago and every later
-    // call refreshes again (three calls, three refreshes). Turn into `it.live` once refreshed grants
-    // are stamped in business time.
-    it.live.fails(
+    // The refresh runs on the system clock (`EngineClock.real`), so the connector stamps the new grant
+    // in system time; two hours behind business time, a fresh one-hour token would look expired an
+    // hour ago and every call would refresh again.
+    it.live(
       "with business time ahead of the system clock, a refreshed grant lasts its lifetime: the next call does not refresh again",
       () =>
         Effect.gen(function* () {
