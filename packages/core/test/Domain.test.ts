@@ -1,5 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ChannelPolicy, Listing, Order, StockLevel } from "@tkbridge/core"
+import {
+  AfterSale,
+  ChannelPolicy,
+  Connection,
+  Item,
+  Listing,
+  Order,
+  Reservation,
+  Shipment,
+  StockLevel,
+  TrackingEvent
+} from "@tkbridge/core"
 import { Either, ParseResult, Schema } from "effect"
 
 const decode = <A, I>(schema: Schema.Schema<A, I>, input: unknown) =>
@@ -98,4 +109,127 @@ describe("domain schemas", () => {
     expect(Either.isLeft(over)).toBe(true)
     if (Either.isLeft(over)) expect(over.left).toContain("percent must be between 0 and 100")
   })
+})
+
+/** A valid input per schema, and the bad inputs every one of them must refuse, naming the field. */
+const cases: ReadonlyArray<{
+  readonly name: string
+  readonly schema: Schema.Schema.AnyNoContext
+  readonly valid: Record<string, unknown>
+  readonly bad: ReadonlyArray<readonly [string, Record<string, unknown>, string]>
+}> = [
+  {
+    name: "Reservation",
+    schema: Reservation.Reservation,
+    valid: {
+      connection: "shop",
+      orderId: "1001",
+      lineId: "1",
+      item: "MUG",
+      qty: 2,
+      state: "held",
+      createdAt: "2026-11-26T10:00:00.000Z"
+    },
+    bad: [
+      ["negative quantity", { qty: -2 }, "qty"],
+      ["numeric order id", { orderId: 1001 }, "orderId"],
+      ["unknown state", { state: "reserved" }, "state"]
+    ]
+  },
+  {
+    name: "AfterSale",
+    schema: AfterSale.AfterSale,
+    valid: {
+      connection: "shop",
+      externalId: "RT-1",
+      orderId: "1001",
+      kind: "return",
+      status: "requested",
+      lines: [{ externalSku: "MUG", qty: 1 }],
+      updatedAt: "2026-11-26T10:00:00.000Z"
+    },
+    bad: [
+      ["negative line quantity", { lines: [{ externalSku: "MUG", qty: -1 }] }, "qty"],
+      ["numeric id", { externalId: 77 }, "externalId"],
+      ["unknown status", { status: "pending_review" }, "status"],
+      ["unknown kind", { kind: "exchange" }, "kind"]
+    ]
+  },
+  {
+    name: "Shipment",
+    schema: Shipment.Shipment,
+    valid: {
+      orderConnection: "shop",
+      orderId: "1001",
+      fulfiller: "4px",
+      reference: "shop-1001",
+      carrier: "4PX",
+      status: "created",
+      lines: [{ externalSku: "MUG", qty: 1 }]
+    },
+    bad: [
+      ["negative line quantity", { lines: [{ externalSku: "MUG", qty: -3 }] }, "qty"],
+      ["numeric order id", { orderId: 1001 }, "orderId"],
+      ["unknown status", { status: "lost" }, "status"]
+    ]
+  },
+  {
+    name: "TrackingEvent",
+    schema: TrackingEvent.TrackingEvent,
+    valid: {
+      trackingNumber: "4PX3000123",
+      carrier: "4PX",
+      status: "in_transit",
+      rawCode: "FPX_L_RPIF",
+      description: "Departed facility",
+      occurredAt: "2026-11-26T10:00:00.000Z"
+    },
+    bad: [
+      ["numeric tracking number", { trackingNumber: 4300012 }, "trackingNumber"],
+      ["unknown status", { status: "teleported" }, "status"]
+    ]
+  },
+  {
+    name: "Listing",
+    schema: Listing.Listing,
+    valid: { connection: "shop", externalSku: "A-3PK", components: [{ item: "A", qty: 3 }] },
+    bad: [
+      ["negative pack factor", { components: [{ item: "A", qty: -3 }] }, "qty"],
+      ["numeric SKU", { externalSku: 1234 }, "externalSku"]
+    ]
+  },
+  {
+    name: "Item",
+    schema: Item.Item,
+    valid: { id: "MUG", safetyStock: 2 },
+    bad: [
+      ["negative safety stock", { safetyStock: -1 }, "safetyStock"],
+      ["numeric id", { id: 42 }, "id"]
+    ]
+  },
+  {
+    name: "Connection",
+    schema: Connection.Connection,
+    valid: { id: "tiktok-uk", connector: "tiktok-shop" },
+    bad: [
+      ["numeric id", { id: 7 }, "id"],
+      ["unknown status", { status: "sleeping" }, "status"]
+    ]
+  }
+]
+
+describe("every domain schema refuses bad input with a readable error naming the field", () => {
+  for (const c of cases) {
+    it(`${c.name}: accepts a well-formed value`, () => {
+      const result = decode(c.schema, c.valid)
+      expect(Either.isRight(result), Either.isLeft(result) ? result.left : "").toBe(true)
+    })
+    for (const [what, patch, field] of c.bad) {
+      it(`${c.name}: refuses a ${what}`, () => {
+        const result = decode(c.schema, { ...c.valid, ...patch })
+        expect(Either.isLeft(result)).toBe(true)
+        if (Either.isLeft(result)) expect(result.left).toContain(field)
+      })
+    }
+  }
 })
