@@ -9,9 +9,8 @@
  * with a progress bar.
  *
  * Shutdown runs in reverse: the server stops accepting first, then `Engine.stop` lets in-flight inbox
- * entries finish (15 s at most), then the cluster (which gives running workflows up to 15 s) and the
- * store close. A stock write in flight is not waited for: `Engine.stop` does not count the stock
- * lanes as in flight, so its listing stays pending until the next start writes it again.
+ * entries and stock writes finish (15 s at most), then the cluster (which gives running workflows up
+ * to 15 s) and the store close.
  *
  * @since 0.1.0
  */

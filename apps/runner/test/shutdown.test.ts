@@ -8,10 +8,8 @@
  *   (`tkbridge orders` shows the parcel), and the next `tkbridge run` carries the order on to the
  *   tracking number on Shopify without booking the parcel twice.
  * - A TikTok stock write held up before it takes effect: the channel ends at the new quantity and
- *   `tkbridge stock` shows the write done, not pending. The engine does not wait for stock writes
- *   yet (`Engine.stop` counts inbox entries and schedule runs as in flight, not the stock lanes):
- *   the process exits while the write is out and the listing stays pending until the next start.
- *   The test states the wanted behaviour and is marked as failing until the engine waits for them.
+ *   `tkbridge stock` shows the write done, not pending (`Engine.stop` counts the stock lanes' writes
+ *   as in flight and starts no new one).
  */
 import { describe, expect, it } from "vitest"
 import * as DemoWorld from "../src/DemoWorld.ts"
