@@ -261,11 +261,8 @@ describe("dead letters and the audit trail, with and without the runner", () => 
 })
 
 describe("a discarded stock push", () => {
-  // Fails today: discarding a stock push's letter leaves the listing's outbox row `dead`, and new
-  // quantities for a dead row are recorded but never claimed, so the channel keeps the old number
-  // for good (replaying the discarded letter does nothing either). Turn into `it` once a discard
-  // lets the listing's next change go out.
-  it.fails("does not stop the listing's later changes from reaching the channel", async () => {
+  // A discard gives up the number the push was writing, not the listing: its next change goes out.
+  it("does not stop the listing's later changes from reaching the channel", async () => {
     const fresh = await DemoWorld.startPlatforms({ catalogue, seed: 23 })
     const { dir, port, env, runner } = await launch(fresh, { fulfilment: false, guards: false })
     try {

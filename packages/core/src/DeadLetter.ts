@@ -255,7 +255,10 @@ export interface DeadLettersShape {
   readonly replay: (id: number) => Effect.Effect<ReplayOutcome, StoreError>
   /** Replays every letter matching a filter (open ones only). */
   readonly replayMatching: (filter: Filter) => Effect.Effect<ReadonlyArray<ReplayOutcome>, StoreError>
-  /** Drops a letter for good, keeping it (and the reason) visible and in the audit log. */
+  /**
+   * Drops a letter for good, keeping it (and the reason) visible and in the audit log. A stock push
+   * gives up the number it was writing; the listing's next change goes out as usual.
+   */
   readonly discard: (id: number, reason: string) => Effect.Effect<DiscardOutcome, StoreError>
 }
 

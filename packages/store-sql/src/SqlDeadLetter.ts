@@ -282,6 +282,14 @@ export const make: Effect.Effect<DeadLetter.DeadLettersShape, never, SqlClient.S
           outcome: status === undefined ? "not_found" : status === "discarded" ? "already_discarded" : "replayed"
         } satisfies DeadLetter.DiscardOutcome
       }
+      if (row.kind === "stock_push") {
+        // Giving up on a stock push gives up on the number it was writing, not on the listing: the
+        // row stops being dead with that number counted as settled, so the pool's next change goes
+        // out as usual (replay instead to write the current number now).
+        yield* sql`UPDATE tkb_stock_outbox SET status = 'pending', pushed_version = desired_version, attempts = 0,
+            next_attempt_at = 0, claimed_until = NULL, claimed_version = NULL, last_error = NULL
+          WHERE connection = ${row.connection} AND listing = ${row.source_key} AND status = 'dead'`
+      }
       yield* appendAudit(
         sql,
         {

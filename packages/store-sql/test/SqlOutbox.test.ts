@@ -178,6 +178,30 @@ for (const dialect of dialects) {
         })
     )
 
+    it.effect("discarding a dead push gives up its number, not the listing: the next change goes out", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(0)
+        const outbox = yield* Outbox.StockOutbox
+        const letters = yield* DeadLetter.DeadLetters
+        const connection = unique("shop")
+        yield* outbox.setDesired({ connection, listing: "A", quantity: 3 })
+        const [claim] = yield* outbox.claimDue({ connection, limit: 1, leaseMs: 10_000 })
+        const letterId = yield* outbox.deadLetter(claim!, {
+          reason: "rejected",
+          message: "the product is under review",
+          error: new ConnectorError.Rejected({ message: "the product is under review", code: "12052901", connection })
+        })
+        expect((yield* letters.discard(letterId, "review done; the next change will do")).outcome).toBe("discarded")
+        // The discarded number is not written again …
+        expect(yield* outbox.claimDue({ connection, limit: 1, leaseMs: 10_000 })).toEqual([])
+        expect(Option.getOrThrow(yield* outbox.get(connection, "A"))).toMatchObject({ status: "pending" })
+        // … and the pool's next number is.
+        yield* outbox.setDesired({ connection, listing: "A", quantity: 2 })
+        const [next] = yield* outbox.claimDue({ connection, limit: 1, leaseMs: 10_000 })
+        expect(next).toMatchObject({ listing: "A", quantity: 2, version: 2, attempts: 0 })
+      })
+    )
+
     it.effect("expedite ends the back-off of a connection's unpushed listings only", () =>
       Effect.gen(function* () {
         yield* TestClock.setTime(0)
