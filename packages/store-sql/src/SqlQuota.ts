@@ -41,6 +41,9 @@ const toSuspension = (r: SuspensionRow): Quota.Suspension => ({
   since: new Date(Number(r.since))
 })
 
+/** The bound of a day without a daily quota (a 32-bit integer, so PostgreSQL types the parameter as one). */
+const uncounted = 2_147_483_647
+
 /** Builds the quota counters over the current `SqlClient`. */
 export const make: Effect.Effect<Quota.QuotaShape, never, SqlClient.SqlClient> = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
@@ -87,8 +90,12 @@ export const make: Effect.Effect<Quota.QuotaShape, never, SqlClient.SqlClient> =
           )
           if (Option.isNone(taken)) return yield* Effect.fail(new Denied("rate", start + 1000))
         }
-        if (dailyLimit === undefined) return undefined
         const day = Quota.dayWindow(now, input.policy.dayStartOffsetMinutes)
+        // Without a daily quota the day is still counted (calls per connection per day for the
+        // operator), against a bound no connection reaches.
+        if (dailyLimit === undefined) {
+          return Option.getOrUndefined(yield* take(scope, "day", day.start, day.end, calls, uncounted))
+        }
         const taken = yield* take(scope, "day", day.start, day.end, calls, dailyLimit)
         if (Option.isSome(taken)) return taken.value
         const full = input.lane !== "high" && input.policy.daily !== undefined && dailyLimit < input.policy.daily

@@ -27,6 +27,21 @@ for (const dialect of dialects) {
       })
     )
 
+    it.effect("a connection without a daily quota still has its calls of the day counted, never denied", () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(15 * day + 1)
+        const quota = yield* Quota.Quota
+        const connection = unique("shopify")
+        const policy: Quota.Policy = {}
+        for (let i = 0; i < 5; i++)
+          expect((yield* quota.spend({ connection, lane: "low", policy }))._tag).toBe("Granted")
+        const usage = yield* quota.usage(Quota.scopeOf(connection, policy), policy)
+        expect(usage).toMatchObject({ usedToday: 5, dailyLimit: undefined })
+        yield* TestClock.setTime(16 * day + 1)
+        expect((yield* quota.usage(Quota.scopeOf(connection, policy), policy)).usedToday).toBe(0)
+      })
+    )
+
     it.effect("daily quota with headroom: low lanes stop first, high lanes spend the rest, then nobody", () =>
       Effect.gen(function* () {
         yield* TestClock.setTime(20 * day + 1)
