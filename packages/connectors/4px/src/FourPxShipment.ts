@@ -56,9 +56,24 @@ export const currencyDigits = (currency: string): number | undefined => {
 
 const major = (minor: number, digits: number): number => Number((minor / 10 ** digits).toFixed(digits))
 
+/**
+ * A buyer's name as 4PX's consignee rules take it (letters and spaces only): accents are dropped
+ * ("Zoë" → "Zoe"), apostrophes and dots join their word ("O'Brien" → "OBrien", "St. John" → "St John"),
+ * anything else that is not a letter separates words ("Mary-Jane" → "Mary Jane"). Letters of any
+ * script are kept. A name that still breaks the rules (one letter, a repeated word) is refused by 4PX
+ * and the order waits in the dead-letter queue with 4PX's field code.
+ */
+export const consigneeName = (name: string): string =>
+  name
+    .normalize("NFKD")
+    .replace(/\p{M}+/gu, "")
+    .replace(/['’‘`´.]/g, "")
+    .replace(/[^\p{L}]+/gu, " ")
+    .trim()
+
 /** Splits a full name into 4PX's first and last name: the last word is the last name. */
 export const splitName = (name: string): { readonly first: string; readonly last?: string } => {
-  const words = name.trim().split(/\s+/).filter(Boolean)
+  const words = consigneeName(name).split(/\s+/).filter(Boolean)
   if (words.length < 2) return { first: words.join(" ") }
   return { first: words.slice(0, -1).join(" "), last: words[words.length - 1]! }
 }

@@ -217,6 +217,22 @@ describe("shipment.create", () => {
     })
   )
 
+  it.scopedLive("names with accents, apostrophes and hyphens are mended to 4PX's letters-only rule, not refused", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* FourPxSandbox.scoped()
+      const { services } = yield* connect(sandbox)
+      const create = services["shipment.create"]
+      for (const [reference, name] of [
+        ["TT-NAME-3", "Seán O'Brien"],
+        ["TT-NAME-4", "Mary-Jane St. John"]
+      ] as const) {
+        const parcel = yield* create.create(parcelRequest(reference, { shipTo: gbAddress({ name }) }))
+        assert.isFalse(parcel.pending, name)
+      }
+      assert.strictEqual(sandbox.parcels().length, 2)
+    })
+  )
+
   it.scopedLive("a GB address without a state gets the city as its state, unless that fallback is off", () =>
     Effect.gen(function* () {
       const sandbox = yield* FourPxSandbox.scoped()
@@ -274,6 +290,12 @@ describe("shipment.create", () => {
     if (Either.isRight(yen)) assert.strictEqual(yen.right.parcel_list[0]!.parcel_value, 1500)
     assert.deepStrictEqual(FourPxShipment.splitName("Mary Ann Smith"), { first: "Mary Ann", last: "Smith" })
     assert.deepStrictEqual(FourPxShipment.splitName("  Madonna "), { first: "Madonna" })
+    // 4PX takes letters and spaces only: punctuation and accents are mended, not refused.
+    assert.deepStrictEqual(FourPxShipment.splitName("Seán O'Brien"), { first: "Sean", last: "OBrien" })
+    assert.deepStrictEqual(FourPxShipment.splitName("Mary-Jane St. John"), { first: "Mary Jane St", last: "John" })
+    assert.deepStrictEqual(FourPxShipment.splitName("Zoë  Smith-Jones"), { first: "Zoe Smith", last: "Jones" })
+    assert.deepStrictEqual(FourPxShipment.splitName("王 小明"), { first: "王", last: "小明" })
+    assert.strictEqual(FourPxShipment.consigneeName("J.R.R. Tolkien (gift)"), "JRR Tolkien gift")
   })
 
   it.scopedLive("get reads the parcel by reference; a reference 4PX does not hold is Transient, not NotFound", () =>
