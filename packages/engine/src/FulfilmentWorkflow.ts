@@ -31,7 +31,7 @@
 import * as Crypto from "node:crypto"
 import type { WorkflowEngine } from "@effect/workflow"
 import { Workflow } from "@effect/workflow"
-import type { Connector, Shipment } from "@tkbridge/core"
+import type { Connector, HttpExchange, Shipment } from "@tkbridge/core"
 import { Audit, ConnectorError, Ids, Ledger, Order, Parcels } from "@tkbridge/core"
 import type { Layer } from "effect"
 import { Duration, Effect, Schema } from "effect"
@@ -205,16 +205,26 @@ const capability = <C extends Connector.Capability>(registry: ConnectionRegistry
       )
     )
 
+/** The call, with an audit row for each attempt: its outcome, or `failed:<error>` with the exchange. */
 const audited = <A>(
   call: Effect.Effect<A, ConnectorError.ConnectorError>,
   input: { connection: string; operation: string; subject: string; idempotencyKey: string; request?: unknown },
   outcome: (a: A) => string
-) =>
-  Effect.tap(call, (a) =>
+) => {
+  // A trail that cannot be written must not fail the write it describes; it is logged instead.
+  const record = (result: string, exchange?: HttpExchange.HttpExchange | undefined) =>
     Effect.flatMap(Audit.Audit, (audit) =>
-      audit.append(Audit.outboundWrite({ ...input, outcome: outcome(a) })).pipe(Effect.ignore)
+      audit.append(Audit.outboundWrite({ ...input, outcome: result, exchange }))
+    ).pipe(
+      Effect.catchAll((e) =>
+        Effect.logWarning(`the audit row of ${input.operation} for ${input.subject} was not written: ${e.message}`)
+      )
     )
+  return call.pipe(
+    Effect.tap((a) => record(outcome(a))),
+    Effect.tapError((e) => record(`failed:${e._tag}`, e.exchange))
   )
+}
 
 /** What the workflow's behaviour needs. */
 export type Requirements =

@@ -10,7 +10,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { MemoryConnector } from "@tkbridge/connector-memory"
 import { MemoryFakeChannel, MemorySandbox } from "@tkbridge/connector-memory/sandbox"
-import { DeadLetter, Ledger, TokenStore } from "@tkbridge/core"
+import { Audit, DeadLetter, Ledger, TokenStore } from "@tkbridge/core"
 import { Engine, EngineFlows, FulfilmentWorkflow } from "@tkbridge/engine"
 import { Duration, Effect, Option, Schema } from "effect"
 import { connection, EdgeUrl, engineWithEdge, eventually } from "./support/EngineHarness.ts"
@@ -54,6 +54,7 @@ for (const root of roots) {
             const tokens = yield* TokenStore.TokenStore
             const letters = yield* DeadLetter.DeadLetters
             const ledger = yield* Ledger.Ledger
+            const audit = yield* Audit.Audit
             const { url } = yield* EdgeUrl
             yield* tokens.save("shop", MemoryFakeChannel.tokenSetOf(shop))
             yield* tokens.save("erp", MemoryFakeChannel.tokenSetOf(erp))
@@ -99,6 +100,10 @@ for (const root of roots) {
             for (const id of orders) {
               const rows = yield* ledger.reservations("shop", id)
               expect(rows.every((r) => r.state === "held")).toBe(true)
+              // Every failed attempt is in the audit trail with its outcome, not only in the letter.
+              const trail = yield* audit.list({ subject: id, action: "shipment.create" })
+              expect(trail.length).toBeGreaterThanOrEqual(3)
+              expect(trail.every((row) => row.outcome === "failed:Transient")).toBe(true)
             }
 
             // The fulfiller recovers; the shop now refuses write-backs.
