@@ -34,16 +34,15 @@ import { Workflow } from "@effect/workflow"
 import type { Connector, HttpExchange, Shipment } from "@tkbridge/core"
 import { Audit, ConnectorError, Ids, Ledger, Order, Parcels } from "@tkbridge/core"
 import type { Layer } from "effect"
-import { Duration, Effect, Schema } from "effect"
+import { Duration, Effect, Option, Schema } from "effect"
 import type { ConnectionRegistryShape } from "./ConnectionRegistry.ts"
 import { ConnectionRegistry } from "./ConnectionRegistry.ts"
 import { EngineAlerts } from "./EngineAlerts.ts"
 import type { FulfilmentDefaults } from "./EngineFlows.ts"
 import { CurrentFlows, fulfilmentDefaults } from "./EngineFlows.ts"
-import * as PartnerCall from "./PartnerCall.ts"
 import { StockPublisher } from "./StockPublisher.ts"
 import type { DeadContext, StepDead, StepRequirements } from "./WorkflowSteps.ts"
-import { fromPolicy, giveUp, partnerStep, StepRetryPolicy, step, waitFor } from "./WorkflowSteps.ts"
+import { giveUp, partnerStep, partnerStepOr, waitFor } from "./WorkflowSteps.ts"
 
 /** What the workflow is started with. */
 export const FulfilmentPayload = Schema.Struct({
@@ -353,26 +352,18 @@ export const layer: Layer.Layer<never, never, Requirements> = FulfilmentWorkflow
       }
       yield* waitFor(`tracking-wait-${i}`, every)
       const asked = parcel
-      parcel = yield* step({
+      parcel = yield* partnerStepOr({
         name: `parcel-get-${i}`,
         connection: fulfiller,
+        lane: "high",
         success: Parcel,
         context,
-        execute: Effect.gen(function* () {
-          const policy = yield* StepRetryPolicy
-          const outcome = yield* PartnerCall.run(
-            fulfiller,
-            "high",
-            Effect.flatMap(capability(registry, fulfiller, "shipment.create"), (shipments) =>
-              shipments.get(reference).pipe(Effect.tap((p) => (p.trackingNumber ? keep(p, "created") : Effect.void)))
-            ),
-            policy
-          )
-          // A provider still processing the parcel may not know it yet: that is "no number yet",
-          // asked again at the next check until the tracking timeout, not a dead letter.
-          if (outcome._tag === "Dead" && outcome.exhausted) return { _tag: "Succeeded" as const, value: asked }
-          return fromPolicy(outcome)
-        })
+        call: Effect.flatMap(capability(registry, fulfiller, "shipment.create"), (shipments) =>
+          shipments.get(reference).pipe(Effect.tap((p) => (p.trackingNumber ? keep(p, "created") : Effect.void)))
+        ),
+        // A provider still processing the parcel may not know it yet: that is "no number yet",
+        // asked again at the next check until the tracking timeout, not a dead letter.
+        orElse: (dead) => (dead.exhausted ? Option.some(Effect.succeed(asked)) : Option.none())
       })
     }
     const trackingNumber = parcel.trackingNumber!
@@ -415,32 +406,28 @@ export const layer: Layer.Layer<never, never, Requirements> = FulfilmentWorkflow
     })
     if (defaults.labels) {
       // Journaled as a word, not the label: a PDF does not belong in the workflow's journal.
-      yield* step({
+      yield* partnerStepOr({
         name: "label",
         connection: fulfiller,
+        lane: "high",
         success: Schema.Literal("labelled", "missing"),
         context,
-        execute: Effect.gen(function* () {
-          const policy = yield* StepRetryPolicy
-          // Providers wait for the label to render inside the call: one more try is enough.
-          const outcome = yield* PartnerCall.run(
-            fulfiller,
-            "high",
-            Effect.flatMap(capability(registry, fulfiller, "shipment.create"), (shipments) =>
-              Effect.flatMap(shipments.label(reference), (label) => keep(parcel, "labelled", label))
-            ).pipe(Effect.as("labelled" as const)),
-            { ...policy, maxAttempts: Math.min(policy.maxAttempts, 2) }
+        call: Effect.flatMap(capability(registry, fulfiller, "shipment.create"), (shipments) =>
+          Effect.flatMap(shipments.label(reference), (label) => keep(parcel, "labelled", label))
+        ).pipe(Effect.as("labelled" as const)),
+        // Providers wait for the label to render inside the call: one more try is enough.
+        policy: { maxAttempts: 2 },
+        orElse: (dead) =>
+          Option.some(
+            Effect.flatMap(EngineAlerts, (alerts) =>
+              alerts.raise({
+                code: "label_missing",
+                connection: fulfiller,
+                subject: orderId,
+                message: `${fulfiller}: no label for parcel ${reference} (order ${orderId}): ${dead.error.message}; the tracking number is on the channel, print the label from ${fulfiller}'s console`
+              })
+            ).pipe(Effect.as("missing" as const))
           )
-          if (outcome._tag !== "Dead") return fromPolicy<"labelled" | "missing">(outcome)
-          const alerts = yield* EngineAlerts
-          yield* alerts.raise({
-            code: "label_missing",
-            connection: fulfiller,
-            subject: orderId,
-            message: `${fulfiller}: no label for parcel ${reference} (order ${orderId}): ${outcome.error.message}; the tracking number is on the channel, print the label from ${fulfiller}'s console`
-          })
-          return { _tag: "Succeeded" as const, value: "missing" as const }
-        })
       })
     }
     return { outcome: "shipped" as const, reference, carrier: parcel.carrier, trackingNumber }

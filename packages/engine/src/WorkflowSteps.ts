@@ -29,7 +29,7 @@ import type { WorkflowEngine } from "@effect/workflow"
 import { Activity, DurableClock } from "@effect/workflow"
 import type { Quota } from "@tkbridge/core"
 import { ConnectorError, DeadLetter, Outbox } from "@tkbridge/core"
-import { Context, Data, Duration, Effect, Schedule, Schema } from "effect"
+import { Context, Data, Duration, Effect, Option, Schedule, Schema } from "effect"
 import { EngineAlerts } from "./EngineAlerts.ts"
 import * as EngineClock from "./EngineClock.ts"
 import * as PartnerCall from "./PartnerCall.ts"
@@ -283,6 +283,43 @@ export const partnerStep = <A, I, R>(options: {
         fromPolicy
       )
     )
+  })
+
+/**
+ * A partner call as a step that may end without a dead letter: when the call gives up, `orElse`
+ * can answer a value instead (journaled like a success) — a tracking check that is only "not yet",
+ * a label the order can do without. `None` dead-letters as `partnerStep` does.
+ */
+export const partnerStepOr = <A, I, R, R2>(options: {
+  readonly name: string
+  readonly connection: string
+  readonly lane: Quota.Lane
+  readonly success: Schema.Schema<A, I, never>
+  readonly call: Effect.Effect<A, ConnectorError.ConnectorError, R>
+  readonly context: DeadContext
+  readonly policy?: Partial<RetryPolicy.Options> | undefined
+  readonly orElse: (dead: {
+    readonly error: ConnectorError.ConnectorError
+    readonly exhausted: boolean
+  }) => Option.Option<Effect.Effect<A, never, R2>>
+}) =>
+  step({
+    name: options.name,
+    connection: options.connection,
+    success: options.success,
+    context: options.context,
+    execute: Effect.gen(function* () {
+      const policy = yield* StepRetryPolicy
+      const outcome = yield* PartnerCall.run(options.connection, options.lane, options.call, {
+        ...policy,
+        ...options.policy
+      })
+      if (outcome._tag === "Dead") {
+        const instead = options.orElse(outcome)
+        if (Option.isSome(instead)) return { _tag: "Succeeded" as const, value: yield* instead.value }
+      }
+      return fromPolicy(outcome)
+    })
   })
 
 /**

@@ -165,5 +165,29 @@ for (const root of roots) {
         ),
       60_000
     )
+    it.live(
+      "a label the fulfiller cannot give raises label_missing and holds nothing back; a label it gives is kept",
+      () =>
+        scenario(root, ({ shop, erp, raised }) =>
+          Effect.gen(function* () {
+            const first = yield* shipped(shop, erp)
+            yield* eventually(Effect.map(parcelOf(first.order), (p) => p?.label !== undefined))
+            expect((yield* parcelOf(first.order))?.label?.format).toBe("pdf")
+
+            erp.server.fault("parcels.label", { status: 500, body: "renderer down" })
+            const second = yield* shipped(shop, erp)
+            const missing = () => raised.filter((a) => a.code === "label_missing")
+            yield* eventually(Effect.sync(() => missing().length > 0))
+            expect(missing()[0]).toMatchObject({ connection: "erp", subject: second.order })
+            expect(missing()[0]!.message).toContain(second.reference)
+            // The tracking number is on the shop and the parcel is kept, without its label.
+            expect(shop.fulfillments(second.order)[0]!.trackingNumber).toBe(second.trackingNumber)
+            const kept = yield* parcelOf(second.order)
+            expect(kept).toMatchObject({ trackingNumber: second.trackingNumber })
+            expect(kept?.label).toBeUndefined()
+          })
+        ),
+      60_000
+    )
   })
 }
