@@ -280,13 +280,31 @@ describe("tkbridge run and tkbridge demo against the sandboxes", () => {
         )
       }
 
-      const orders = await tkbridge(dir, ["orders", "--json"], env)
-      expect(orders.code, orders.stderr).toBe(0)
-      const listed = (JSON.parse(orders.stdout) as { orders: ReadonlyArray<{ orderId: string; connection: string }> })
-        .orders
+      type Listed = {
+        orderId: string
+        connection: string
+        parcels: ReadonlyArray<{ fulfiller: string; trackingNumber?: string; label?: { url?: string } }>
+      }
+      let listed: ReadonlyArray<Listed> = []
+      // The label is fetched right after the tracking number went back: give it that moment.
+      await eventually("orders lists each parcel with its label", async () => {
+        const orders = await tkbridge(dir, ["orders", "--json"], env)
+        expect(orders.code, orders.stderr).toBe(0)
+        listed = (JSON.parse(orders.stdout) as { orders: ReadonlyArray<Listed> }).orders
+        return listed.length === 2 && listed.every((o) => o.parcels[0]?.label !== undefined)
+      })
       expect(listed.map((o) => `${o.connection}/${o.orderId}`).sort()).toEqual(
         [`${names.shopify}/${onShopify}`, `${names.tiktok}/${onTikTok}`].sort()
       )
+      // Each order's parcel is listed with the tracking number 4PX gave it and a link to its label.
+      for (const o of listed) {
+        expect(o.parcels, JSON.stringify(o)).toHaveLength(1)
+        expect(booked.has(o.parcels[0]!.trackingNumber!)).toBe(true)
+        expect(o.parcels[0]).toMatchObject({
+          fulfiller: names.fourpx,
+          label: { url: expect.stringMatching(/^https?:/) }
+        })
+      }
 
       // TikTok refuses stock writes for a while: the next push to it ends in the dead-letter queue.
       tiktok.fault("inventory.update", tiktok.tiktokError(12052901, { message: "The product is under review." }))
