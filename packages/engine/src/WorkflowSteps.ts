@@ -262,29 +262,6 @@ export const giveUp = (options: {
     Effect.fail(new StepDead({ step: options.name, reason: options.reason }))
   )
 
-/** A partner call as a step: quota, lane, retry policy, then the step's reactions. */
-export const partnerStep = <A, I, R>(options: {
-  readonly name: string
-  readonly connection: string
-  readonly lane: Quota.Lane
-  readonly success: Schema.Schema<A, I, never>
-  readonly call: Effect.Effect<A, ConnectorError.ConnectorError, R>
-  readonly context: DeadContext
-  readonly policy?: Partial<RetryPolicy.Options> | undefined
-}) =>
-  step({
-    name: options.name,
-    connection: options.connection,
-    success: options.success,
-    context: options.context,
-    execute: Effect.flatMap(StepRetryPolicy, (policy) =>
-      Effect.map(
-        PartnerCall.run(options.connection, options.lane, options.call, { ...policy, ...options.policy }),
-        fromPolicy
-      )
-    )
-  })
-
 /**
  * A partner call as a step that may end without a dead letter: when the call gives up, `orElse`
  * can answer a value instead (journaled like a success) — a tracking check that is only "not yet",
@@ -321,6 +298,17 @@ export const partnerStepOr = <A, I, R, R2>(options: {
       return fromPolicy(outcome)
     })
   })
+
+/** A partner call as a step: quota, lane, retry policy, then the step's reactions. */
+export const partnerStep = <A, I, R>(options: {
+  readonly name: string
+  readonly connection: string
+  readonly lane: Quota.Lane
+  readonly success: Schema.Schema<A, I, never>
+  readonly call: Effect.Effect<A, ConnectorError.ConnectorError, R>
+  readonly context: DeadContext
+  readonly policy?: Partial<RetryPolicy.Options> | undefined
+}) => partnerStepOr({ ...options, orElse: () => Option.none<Effect.Effect<A>>() })
 
 /**
  * A change on our side (the pool, the outbox) as a step: retried while the store is busy or briefly
