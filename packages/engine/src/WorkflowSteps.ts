@@ -262,12 +262,8 @@ export const giveUp = (options: {
     Effect.fail(new StepDead({ step: options.name, reason: options.reason }))
   )
 
-/**
- * A partner call as a step that may end without a dead letter: when the call gives up, `orElse`
- * can answer a value instead (journaled like a success) — a tracking check that is only "not yet",
- * a label the order can do without. `None` dead-letters as `partnerStep` does.
- */
-export const partnerStepOr = <A, I, R, R2>(options: {
+/** A partner call as a step: the call, where it goes and how it is retried. */
+export interface PartnerStepOptions<A, I, R> {
   readonly name: string
   readonly connection: string
   readonly lane: Quota.Lane
@@ -275,11 +271,21 @@ export const partnerStepOr = <A, I, R, R2>(options: {
   readonly call: Effect.Effect<A, ConnectorError.ConnectorError, R>
   readonly context: DeadContext
   readonly policy?: Partial<RetryPolicy.Options> | undefined
-  readonly orElse: (dead: {
-    readonly error: ConnectorError.ConnectorError
-    readonly exhausted: boolean
-  }) => Option.Option<Effect.Effect<A, never, R2>>
-}) =>
+}
+
+/**
+ * A partner call as a step that may end without a dead letter: when the call gives up, `orElse`
+ * can answer a value instead (journaled like a success) — a tracking check that is only "not yet",
+ * a label the order can do without. `None` dead-letters as `partnerStep` does.
+ */
+export const partnerStepOr = <A, I, R, R2>(
+  options: PartnerStepOptions<A, I, R> & {
+    readonly orElse: (dead: {
+      readonly error: ConnectorError.ConnectorError
+      readonly exhausted: boolean
+    }) => Option.Option<Effect.Effect<A, never, R2>>
+  }
+) =>
   step({
     name: options.name,
     connection: options.connection,
@@ -300,15 +306,8 @@ export const partnerStepOr = <A, I, R, R2>(options: {
   })
 
 /** A partner call as a step: quota, lane, retry policy, then the step's reactions. */
-export const partnerStep = <A, I, R>(options: {
-  readonly name: string
-  readonly connection: string
-  readonly lane: Quota.Lane
-  readonly success: Schema.Schema<A, I, never>
-  readonly call: Effect.Effect<A, ConnectorError.ConnectorError, R>
-  readonly context: DeadContext
-  readonly policy?: Partial<RetryPolicy.Options> | undefined
-}) => partnerStepOr({ ...options, orElse: () => Option.none<Effect.Effect<A>>() })
+export const partnerStep = <A, I, R>(options: PartnerStepOptions<A, I, R>) =>
+  partnerStepOr({ ...options, orElse: () => Option.none<Effect.Effect<A>>() })
 
 /**
  * A change on our side (the pool, the outbox) as a step: retried while the store is busy or briefly
